@@ -1,0 +1,1 @@
+"""OpenIPT: an open-source platform for delivering Interpersonal Psychotherapy."""

@@ -1,0 +1,27 @@
+"""Every URL of OpenIPT. tests/test_access_matrix.py must list who may reach each one."""
+
+from django.urls import include, path
+
+from openipt.accounts import views as account_views
+from openipt.core import views as core_views
+from openipt.practice import views as practice_views
+
+urlpatterns = [
+    path("", practice_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("practice/switch/", practice_views.switch_practice, name="switch_practice"),
+    path("clients/", include("openipt.practice.urls")),
+    path("manage/", include("openipt.practice.manage_urls")),
+    path("groups/", practice_views.facilitator_home, name="facilitator_home"),
+    path("organisation/", practice_views.programme_overview, name="programme_overview"),
+    path("me/", include("openipt.portal.urls")),
+    path("invitation/<str:token>/", account_views.invitation_open, name="invitation_open"),
+    path("invitation/", account_views.invitation_accept, name="invitation_accept"),
+    path("accounts/mfa-required/", account_views.mfa_required, name="mfa_required"),
+    path("accounts/", include("allauth.urls")),
+]
+
+handler400 = "openipt.core.views.bad_request"
+handler403 = "openipt.core.views.permission_denied"
+handler404 = "openipt.core.views.page_not_found"
+handler500 = "openipt.core.views.server_error"
