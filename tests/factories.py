@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+from functools import lru_cache
 from typing import Any
 
 import factory
 from allauth.account.models import EmailAddress
+from django.contrib.auth.hashers import make_password
 
 from openipt.accounts.models import User
 from openipt.practice.models import (
@@ -19,6 +21,13 @@ from openipt.practice.models import (
 )
 
 TEST_PASSWORD = "correct horse battery staple 42"
+
+
+@lru_cache(maxsize=1)
+def _test_password_hash() -> str:
+    # Argon2 is deliberately slow; hash the shared test password once and
+    # reuse the (real, argon2) hash for every factory-made user.
+    return make_password(TEST_PASSWORD)
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):
@@ -47,7 +56,10 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
-        obj.set_password(extracted or TEST_PASSWORD)
+        if extracted:
+            obj.set_password(extracted)
+        else:
+            obj.password = _test_password_hash()
         if create:
             obj.save()
             EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
