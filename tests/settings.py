@@ -13,13 +13,11 @@ os.environ.setdefault("OPENIPT_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("OPENIPT_HTTPS", "false")
 os.environ.setdefault("OPENIPT_CACHE_URL", "locmem://")
 # A fixed key that exists only for tests; tests of rotation add their own.
-os.environ.setdefault(
-    "OPENIPT_ENCRYPTION_KEYS", "6mNXqV0eGqfS2t8GbqP3tV1QwJXc4yV2nH8oC1l7q0Q="
-)
+os.environ.setdefault("OPENIPT_ENCRYPTION_KEYS", "6mNXqV0eGqfS2t8GbqP3tV1QwJXc4yV2nH8oC1l7q0Q=")
 os.environ.setdefault("OPENIPT_DATA_DIR", os.path.join(tempfile.gettempdir(), "openipt-tests"))
 
-from openipt.settings import *  # noqa: E402, F403
-from openipt.settings import DATA_DIR, DATABASES  # noqa: E402
+from openipt.settings import *  # noqa: F403
+from openipt.settings import DATA_DIR, DATABASES
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-openipt.sqlite3")}

@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client as HttpClient
 from django.test import override_settings
 from django.urls import include, path, reverse
@@ -62,7 +63,7 @@ def test_matrix_fails_when_a_page_is_added_without_an_entry() -> None:
         del sys.modules["tests_extra_urlconf"]
 
 
-def _outcome_of(response: HttpResponse) -> Outcome:
+def _outcome_of(response: HttpResponseBase) -> Outcome:
     if response.status_code in (301, 302, 303):
         location = response["Location"]
         if location.startswith(reverse(settings.LOGIN_URL)):

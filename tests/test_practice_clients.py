@@ -42,7 +42,9 @@ def _names_on_list(http: HttpClient, **params: str) -> str:
     return response.content.decode()
 
 
-def test_clinician_lists_only_clients_on_their_care_team(world: World, client_for: ClientFor) -> None:
+def test_clinician_lists_only_clients_on_their_care_team(
+    world: World, client_for: ClientFor
+) -> None:
     """GIVEN a clinician on the care teams of Alice and Bob, and a client in another practice
     WHEN they open their client list
     THEN they see Alice and Bob and not the other practice's client."""
@@ -123,8 +125,13 @@ def test_edit_saves_changes_and_audits_field_names_only(
 ) -> None:
     http = client_for(world.clinician)
     url = reverse("clients:edit", args=[world.client_1.public_id])
-    data = {**VALID_CLIENT, "given_name": "Alice", "family_name": "Anders",
-            "access_needs": "Needs step-free access", "version": world.client_1.version}
+    data = {
+        **VALID_CLIENT,
+        "given_name": "Alice",
+        "family_name": "Anders",
+        "access_needs": "Needs step-free access",
+        "version": world.client_1.version,
+    }
     response = http.post(url, data)
     assert response.status_code == 302
     world.client_1.refresh_from_db()
@@ -155,8 +162,15 @@ def test_concurrent_edit_is_refused_and_the_loser_keeps_their_text(
 
 def test_protected_fields_cannot_be_mass_assigned(world: World, client_for: ClientFor) -> None:
     url = reverse("clients:edit", args=[world.client_1.public_id])
-    data = {**VALID_CLIENT, "given_name": "Alice", "family_name": "Anders", "version": 1,
-            "status": "archived", "practice": world.practice_b.pk, "user": world.colleague.pk}
+    data = {
+        **VALID_CLIENT,
+        "given_name": "Alice",
+        "family_name": "Anders",
+        "version": 1,
+        "status": "archived",
+        "practice": world.practice_b.pk,
+        "user": world.colleague.pk,
+    }
     assert client_for(world.clinician).post(url, data).status_code == 302
     world.client_1.refresh_from_db()
     assert world.client_1.status == ClientStatus.ACTIVE
@@ -259,16 +273,17 @@ def test_suspending_a_membership_removes_access_on_the_next_request(
     )
     assert response.status_code == 302
     assert clinician.get(reverse("clients:list")).status_code == 403
-    assert clinician.get(
-        reverse("clients:detail", args=[world.client_1.public_id])
-    ).status_code == 404
+    assert (
+        clinician.get(reverse("clients:detail", args=[world.client_1.public_id])).status_code == 404
+    )
 
 
 def test_admin_cannot_remove_their_own_admin_role(world: World, client_for: ClientFor) -> None:
     membership = Membership.objects.get(user=world.admin, role=Role.PRACTICE_ADMIN)
     http = client_for(world.admin)
     response = http.post(
-        reverse("manage:member_toggle", args=[membership.public_id]), {"active": "0"},
+        reverse("manage:member_toggle", args=[membership.public_id]),
+        {"active": "0"},
         follow=True,
     )
     assert "cannot remove your own administrator role" in response.content.decode()
@@ -294,9 +309,9 @@ def test_client_list_query_count_does_not_grow_with_clients(
 
     before = count_queries()
     for _ in range(22):
-        client = ClientFactory(practice=world.practice_a)
-        CareTeamMemberFactory(client=client, user=world.clinician)
-        CareTeamMemberFactory(client=client, user=world.supervisor, role="supervisor")
+        client = ClientFactory.create(practice=world.practice_a)
+        CareTeamMemberFactory.create(client=client, user=world.clinician)
+        CareTeamMemberFactory.create(client=client, user=world.supervisor, role="supervisor")
     after = count_queries()
     assert after == before
 
@@ -304,13 +319,11 @@ def test_client_list_query_count_does_not_grow_with_clients(
 def test_practice_switcher_changes_the_practice_being_worked_in(
     world: World, client_for: ClientFor
 ) -> None:
-    MembershipFactory(user=world.supervisor, practice=world.practice_b, role=Role.SUPERVISOR)
+    MembershipFactory.create(user=world.supervisor, practice=world.practice_b, role=Role.SUPERVISOR)
     http = client_for(world.supervisor)
     http.post(reverse("switch_practice"), {"practice": str(world.practice_a.public_id)})
     assert "Alice" in _names_on_list(http)
-    response = http.post(
-        reverse("switch_practice"), {"practice": str(world.practice_b.public_id)}
-    )
+    response = http.post(reverse("switch_practice"), {"practice": str(world.practice_b.public_id)})
     assert response.status_code == 302
     page = _names_on_list(http)
     assert "Charlie" in page and "Alice" not in page
@@ -343,8 +356,9 @@ def test_viewing_a_record_is_audited(world: World, client_for: ClientFor) -> Non
     ).exists()
 
 
-@pytest.mark.parametrize("role", ["clinician", "supervisor", "admin", "client", "facilitator",
-                                  "programme_manager"])
+@pytest.mark.parametrize(
+    "role", ["clinician", "supervisor", "admin", "client", "facilitator", "programme_manager"]
+)
 def test_each_role_lands_on_its_own_home(world: World, client_for: ClientFor, role: str) -> None:
     expected = {
         "clinician": "clients:list",

@@ -124,7 +124,9 @@ def test_server_error_page_shows_no_exception_details() -> None:
 
 # Any reference to another origin in markup or styles: src/href/url() with a
 # scheme or a protocol-relative "//host" prefix.
-_EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["'](?:https?:)?//|url\(\s*["']?(?:https?:)?//""")
+_EXTERNAL = re.compile(
+    r"""(?:src|href|action)\s*=\s*["'](?:https?:)?//|url\(\s*["']?(?:https?:)?//"""
+)
 
 
 @pytest.mark.parametrize(

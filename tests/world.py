@@ -32,7 +32,7 @@ def current_totp_code(secret: str = TOTP_SECRET, *, offset: int = 0) -> str:
     import time
 
     counter = int(time.time()) // 30 + offset
-    return format_hotp_value(hotp_value(secret, counter))
+    return str(format_hotp_value(hotp_value(secret, counter)))
 
 
 @dataclass
@@ -70,8 +70,10 @@ class World:
 
 
 def _staff(practice: Practice, role: Role, name: str, *, mfa: bool = True) -> User:
-    membership: Membership = MembershipFactory(
-        practice=practice, role=role, user__full_name=name,
+    membership: Membership = MembershipFactory.create(
+        practice=practice,
+        role=role,
+        user__full_name=name,
         user__email=f"{name.lower().replace(' ', '.')}@example.test",
     )
     if mfa:
@@ -80,21 +82,26 @@ def _staff(practice: Practice, role: Role, name: str, *, mfa: bool = True) -> Us
 
 
 def _client(practice: Practice, given: str, family: str) -> tuple[Client, User]:
-    membership: Membership = MembershipFactory(
-        practice=practice, role=Role.CLIENT, user__full_name=f"{given} {family}",
+    membership: Membership = MembershipFactory.create(
+        practice=practice,
+        role=Role.CLIENT,
+        user__full_name=f"{given} {family}",
         user__email=f"{given.lower()}.{family.lower()}@example.test",
     )
-    client: Client = ClientFactory(
-        practice=practice, given_name=given, family_name=family, user=membership.user,
+    client: Client = ClientFactory.create(
+        practice=practice,
+        given_name=given,
+        family_name=family,
+        user=membership.user,
         email=membership.user.email,
     )
     return client, membership.user
 
 
 def build_world() -> World:
-    organisation = OrganisationFactory(name="Riverside Health")
-    practice_a = PracticeFactory(organisation=organisation, name="Riverside Clinic")
-    practice_b = PracticeFactory(organisation=organisation, name="Hillside Clinic")
+    organisation = OrganisationFactory.create(name="Riverside Health")
+    practice_a = PracticeFactory.create(organisation=organisation, name="Riverside Clinic")
+    practice_b = PracticeFactory.create(organisation=organisation, name="Hillside Clinic")
     clinician = _staff(practice_a, Role.CLINICIAN, "Clara Clinician")
     colleague = _staff(practice_a, Role.CLINICIAN, "Colin Colleague")
     supervisor = _staff(practice_a, Role.SUPERVISOR, "Sam Supervisor")
@@ -102,7 +109,9 @@ def build_world() -> World:
     admin = _staff(practice_a, Role.PRACTICE_ADMIN, "Ada Admin")
     clinician_b = _staff(practice_b, Role.CLINICIAN, "Bea Otherclinic")
     staff_without_mfa = _staff(practice_a, Role.CLINICIAN, "Nora Nomfa", mfa=False)
-    programme_manager = UserFactory(full_name="Pat Programme", email="pat.programme@example.test")
+    programme_manager = UserFactory.create(
+        full_name="Pat Programme", email="pat.programme@example.test"
+    )
     Membership.objects.create(
         user=programme_manager, organisation=organisation, role=Role.PROGRAMME_MANAGER
     )
@@ -111,10 +120,10 @@ def build_world() -> World:
     client_1, client_user_1 = _client(practice_a, "Alice", "Anders")
     client_2, client_user_2 = _client(practice_a, "Bob", "Brown")
     client_b, client_user_b = _client(practice_b, "Charlie", "Chen")
-    CareTeamMemberFactory(client=client_1, user=clinician, role="clinician")
-    CareTeamMemberFactory(client=client_1, user=supervisor, role="supervisor")
-    CareTeamMemberFactory(client=client_2, user=clinician, role="clinician")
-    CareTeamMemberFactory(client=client_b, user=clinician_b, role="clinician")
+    CareTeamMemberFactory.create(client=client_1, user=clinician, role="clinician")
+    CareTeamMemberFactory.create(client=client_1, user=supervisor, role="supervisor")
+    CareTeamMemberFactory.create(client=client_2, user=clinician, role="clinician")
+    CareTeamMemberFactory.create(client=client_b, user=clinician_b, role="clinician")
     return World(
         organisation=organisation,
         practice_a=practice_a,

@@ -36,8 +36,10 @@ REDIRECT = "redirect"
 Outcome = int | str
 
 
-def outcomes(default: Outcome, *, anonymous: Outcome = LOGIN, **overrides: Outcome) -> dict[str, Outcome]:
-    table = {role: default for role in ROLES}
+def outcomes(
+    default: Outcome, *, anonymous: Outcome = LOGIN, **overrides: Outcome
+) -> dict[str, Outcome]:
+    table = dict.fromkeys(ROLES, default)
     table["anonymous"] = anonymous
     for role, outcome in overrides.items():
         assert role in ROLES, role
@@ -105,9 +107,7 @@ TABLE: dict[str, Entry] = {
     "home": Entry(outcomes(REDIRECT)),
     "healthz": Entry(outcomes(200, anonymous=200)),
     "switch_practice": Entry(
-        outcomes(
-            REDIRECT, clinician_b=404, client_b=404, programme_manager=404
-        ),
+        outcomes(REDIRECT, clinician_b=404, client_b=404, programme_manager=404),
         method="POST",
         data=lambda w: {"practice": str(w.practice_a.public_id)},
     ),
@@ -145,9 +145,7 @@ TABLE: dict[str, Entry] = {
         RECORD_READERS, args=lambda w: {"client_id": w.client_1.public_id}
     ),
     "manage:invitation_revoke": Entry(
-        outcomes(
-            403, admin=REDIRECT, clinician_b=404, client_b=404, programme_manager=404
-        ),
+        outcomes(403, admin=REDIRECT, clinician_b=404, client_b=404, programme_manager=404),
         method="POST",
         args=_pending_invitation,
     ),

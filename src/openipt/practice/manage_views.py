@@ -32,9 +32,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
     memberships = list(selectors.memberships_for_admin(actor=actor, practice=practice))
     people: dict[int, dict[str, object]] = {}
     for membership in memberships:
-        entry = people.setdefault(
-            membership.user_id, {"user": membership.user, "memberships": []}
-        )
+        entry = people.setdefault(membership.user_id, {"user": membership.user, "memberships": []})
         entry["memberships"].append(membership)  # type: ignore[attr-defined]
     return render(
         request,
@@ -59,5 +57,7 @@ def member_toggle(request: HttpRequest, public_id: UUID) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         verb = "restored" if make_active else "suspended"
-        messages.success(request, f"{membership.get_role_display()} role of {membership.user} {verb}.")
+        messages.success(
+            request, f"{membership.get_role_display()} role of {membership.user} {verb}."
+        )
     return redirect("manage:members")

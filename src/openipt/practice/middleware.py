@@ -28,12 +28,10 @@ class PracticeContextMiddleware:
         practices: list[Practice] = []
         current: Practice | None = None
         if request.user.is_authenticated:
-            roles = roles_for(request.user)  # type: ignore[arg-type]
+            roles = roles_for(request.user)
             if roles.by_practice:
                 practices = list(
-                    Practice.objects.filter(pk__in=roles.by_practice).select_related(
-                        "organisation"
-                    )
+                    Practice.objects.filter(pk__in=roles.by_practice).select_related("organisation")
                 )
                 chosen = request.session.get(SESSION_PRACTICE_KEY)
                 current = next((p for p in practices if str(p.public_id) == chosen), None)

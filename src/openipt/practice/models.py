@@ -59,7 +59,9 @@ class Practice(PublicModel):
         Organisation, on_delete=models.PROTECT, related_name="practices"
     )
     name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=16, choices=PracticeKind.choices, default=PracticeKind.CLINIC)
+    kind = models.CharField(
+        max_length=16, choices=PracticeKind.choices, default=PracticeKind.CLINIC
+    )
     contact_phone = models.CharField(max_length=50, blank=True)
     crisis_line = models.CharField(
         max_length=200,

@@ -26,15 +26,13 @@ if TYPE_CHECKING:
 def _visible_clients_filter(*, actor: User, roles: ActorRoles) -> Q:
     """The Q that limits clients to those the actor may see, across all their practices."""
     sees_all = [pid for pid, r in roles.by_practice.items() if r & policies.SEES_ALL_CLIENTS]
-    care_team = [
-        pid for pid, r in roles.by_practice.items() if r & policies.SEES_CARE_TEAM_CLIENTS
-    ]
+    care_team = [pid for pid, r in roles.by_practice.items() if r & policies.SEES_CARE_TEAM_CLIENTS]
     on_care_team = Exists(CareTeamMember.objects.filter(client=OuterRef("pk"), user=actor))
     condition = Q(pk__in=[])
     if sees_all:
         condition |= Q(practice_id__in=sees_all)
     if care_team:
-        condition |= Q(practice_id__in=care_team) & on_care_team
+        condition |= Q(practice_id__in=care_team) & Q(on_care_team)
     return condition
 
 

@@ -1,4 +1,4 @@
-"""Writes to practice data. Each service checks permission, writes, and audits in one transaction."""
+"""Writes to practice data: check permission, write, audit, in one transaction."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Staff pages for client records and the practice switcher. Thin: selectors read, services write."""
+"""Staff pages for client records and the practice switcher (selectors read, services write)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from openipt.accounts.models import User
@@ -24,7 +23,6 @@ from openipt.practice.models import (
     CareTeamMember,
     Client,
     ClientStatus,
-    Membership,
     Organisation,
     Practice,
     Role,
@@ -124,7 +122,9 @@ def client_create(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Client record created.")
         return redirect("clients:detail", public_id=client.public_id)
     status = 400 if request.method == "POST" else 200
-    return render(request, "practice/client_form.html", {"form": form, "creating": True}, status=status)
+    return render(
+        request, "practice/client_form.html", {"form": form, "creating": True}, status=status
+    )
 
 
 @login_required
@@ -153,9 +153,7 @@ def client_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     if client.is_archived:
         messages.warning(request, "Restore this record before editing it.")
         return redirect("clients:detail", public_id=client.public_id)
-    form = ClientForm(
-        request.POST or None, instance=client, initial={"version": client.version}
-    )
+    form = ClientForm(request.POST or None, instance=client, initial={"version": client.version})
     status = 200
     if request.method == "POST":
         status = 400
@@ -176,8 +174,10 @@ def client_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
                     "are still in the form below: compare them with the saved record, "
                     "then save again.",
                 )
-                form.data = form.data.copy()
-                form.data["version"] = str(Client.objects.get(pk=client.pk).version)
+                # Offer the newest version so that a deliberate second save can succeed.
+                refreshed = request.POST.copy()
+                refreshed["version"] = str(Client.objects.get(pk=client.pk).version)
+                form.data = refreshed
             else:
                 messages.success(request, "Changes saved.")
                 return redirect("clients:detail", public_id=client.public_id)
@@ -220,9 +220,11 @@ def client_care_team(request: HttpRequest, public_id: UUID) -> HttpResponse:
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            membership = selectors.care_team_candidates(practice=client.practice).filter(
-                public_id=form.cleaned_data["membership"]
-            ).first()
+            membership = (
+                selectors.care_team_candidates(practice=client.practice)
+                .filter(public_id=form.cleaned_data["membership"])
+                .first()
+            )
             if membership is None:
                 form.add_error("membership", "Choose a clinician or supervisor of this practice.")
             else:
@@ -235,8 +237,11 @@ def client_care_team(request: HttpRequest, public_id: UUID) -> HttpResponse:
                     return redirect("clients:care_team", public_id=client.public_id)
     team = selectors.care_team_for_client(client=client)
     on_team = {m.user_id for m in team}
-    candidates = [m for m in selectors.care_team_candidates(practice=client.practice)
-                  if m.user_id not in on_team]
+    candidates = [
+        m
+        for m in selectors.care_team_candidates(practice=client.practice)
+        if m.user_id not in on_team
+    ]
     return render(
         request,
         "practice/care_team.html",
@@ -269,7 +274,7 @@ def facilitator_home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def programme_overview(request: HttpRequest) -> HttpResponse:
-    """Site-level numbers across the organisations a programme manager runs. No individual records."""
+    """Site-level counts for a programme manager's organisations; no individual records."""
     organisation_ids = request.roles.managed_organisations  # type: ignore[attr-defined]
     if not organisation_ids:
         raise PermissionDenied
@@ -297,5 +302,3 @@ def programme_overview(request: HttpRequest) -> HttpResponse:
         "practice/programme_overview.html",
         {"practices": practices, "organisations": organisations},
     )
-
-
