@@ -174,6 +174,10 @@ class Client(PublicModel):
         return f"{first} {self.family_name}"
 
     @property
+    def language_label(self) -> str:
+        return dict(settings.CLIENT_LANGUAGES).get(self.language, self.language)
+
+    @property
     def is_archived(self) -> bool:
         return self.status == ClientStatus.ARCHIVED
 
