@@ -250,6 +250,9 @@ USE_TZ = True
 # --- Static files -------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# The project-wide static files (Pico, openipt.css/js) live beside settings.py,
+# not in an installed app, so the app-directories finder alone misses them.
+STATICFILES_DIRS = [SRC_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

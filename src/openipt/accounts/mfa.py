@@ -14,4 +14,4 @@ SECOND_FACTOR_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
 
 def has_active_second_factor(user: User) -> bool:
-    return Authenticator.objects.filter(user=user, type__in=SECOND_FACTOR_TYPES).exists()
+    return bool(Authenticator.objects.filter(user=user, type__in=SECOND_FACTOR_TYPES).exists())

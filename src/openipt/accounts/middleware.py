@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve, reverse
 
@@ -36,7 +36,13 @@ class SessionTimeoutMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated:
+        if not user.is_authenticated and SESSION_KEY in request.session:
+            # The session still names a user, but Django no longer accepts it:
+            # the account was deactivated or deleted (a changed password is
+            # already flushed by Django). Delete the session row now, so that
+            # reactivating the account does not bring the old session back.
+            request.session.flush()
+        elif user.is_authenticated:
             now = time.time()
             login_at = float(request.session.get(SESSION_LOGIN_AT, now))
             last_seen = float(request.session.get(SESSION_LAST_SEEN, now))
@@ -61,13 +67,30 @@ class SessionTimeoutMiddleware:
             if idle
             else "Your session reached its time limit. Please sign in again.",
         )
-        query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
-        target = reverse(settings.LOGIN_URL) + (f"?{query}" if query else "")
-        if request.headers.get("HX-Request"):
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = target
-            return response
-        return HttpResponseRedirect(target)
+        return redirect_to(request, login_url_returning_to(request))
+
+
+def login_url_returning_to(request: HttpRequest) -> str:
+    """The sign-in URL, with `next` set to the page the person was looking at.
+
+    For an htmx request that is the page in the address bar, not the partial
+    that was fetched. POSTs are not replayed, so they get no `next`.
+    """
+    htmx = getattr(request, "htmx", None)
+    page = htmx.current_url_abs_path if htmx else None
+    if page is None and request.method == "GET" and not htmx:
+        page = request.get_full_path()
+    query = urlencode({"next": page}) if page else ""
+    return reverse(settings.LOGIN_URL) + (f"?{query}" if query else "")
+
+
+def redirect_to(request: HttpRequest, url: str) -> HttpResponse:
+    """Redirect the whole page: htmx would otherwise swap the target page into a fragment."""
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return HttpResponseRedirect(url)
 
 
 # Pages a staff member without MFA may still reach: the ones needed to set it up.
@@ -75,6 +98,8 @@ MFA_SETUP_URL_NAMES = frozenset(
     {
         "account_logout",
         "account_reauthenticate",
+        "account_request_reauthentication_code",
+        "account_confirm_reauthentication_code",
         "mfa_reauthenticate",
         "mfa_index",
         "mfa_activate_totp",
@@ -98,9 +123,9 @@ class StaffMfaRequiredMiddleware:
             request.user.is_authenticated
             and request.roles.is_staff  # type: ignore[attr-defined]
             and not self._is_setup_page(request)
-            and not has_active_second_factor(request.user)  # type: ignore[arg-type]
+            and not has_active_second_factor(request.user)
         ):
-            return HttpResponseRedirect(reverse("mfa_required"))
+            return redirect_to(request, reverse("mfa_required"))
         return self.get_response(request)
 
     @staticmethod

@@ -86,9 +86,7 @@ class Invitation(PublicModel):
     status = models.CharField(
         max_length=16, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
     )
-    created_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="invitations_sent"
-    )
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="invitations_sent")
     accepted_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from allauth.account.internal.flows.login import record_authentication
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -20,7 +21,7 @@ from openipt.accounts.models import Invitation, User
 from openipt.practice import policies, selectors
 from openipt.practice.models import Practice, Role
 
-SESSION_INVITATION_TOKEN = "openipt_invitation_token"
+SESSION_INVITATION_TOKEN = "openipt_invitation_token"  # noqa: S105 - a session key name
 
 
 def _practice_for(request: HttpRequest, *, allowed: bool) -> Practice:
@@ -99,7 +100,9 @@ def invitation_create_for_client(request: HttpRequest, client_id: UUID) -> HttpR
                 messages.success(request, "Portal invitation sent.")
                 return redirect("clients:detail", public_id=client.public_id)
     return render(
-        request, "accounts/invitation_client_form.html", {"form": form, "client": client},
+        request,
+        "accounts/invitation_client_form.html",
+        {"form": form, "client": client},
         status=status,
     )
 
@@ -146,6 +149,10 @@ def invitation_accept(request: HttpRequest) -> HttpResponse:
     existing = User.objects.filter(email__iexact=invitation.email).exists()
     if existing:
         return _accept_with_existing_account(request, token, invitation)
+    if request.user.is_authenticated:
+        # Someone else is signed in on this browser: creating the invited
+        # account would silently switch their session to a new person.
+        return render(request, "accounts/invitation_wrong_account.html", {"invitation": invitation})
 
     form = AcceptInvitationForm(request.POST or None)
     status = 200
@@ -166,7 +173,15 @@ def invitation_accept(request: HttpRequest) -> HttpResponse:
                 request.session.pop(SESSION_INVITATION_TOKEN, None)
                 login(request, user, backend="allauth.account.auth_backends.AuthenticationBackend")
                 messages.success(request, "Welcome to OpenIPT. Your account is ready.")
-                return redirect("home")
+                if invitation.role == Role.CLIENT:
+                    return redirect("home")
+                # Staff see no client data without a second factor: go straight
+                # to setting one up. The password was typed in this very request,
+                # so it counts as the fresh confirmation allauth asks for first.
+                record_authentication(
+                    request, user, method="password", email=user.email, reauthenticated=True
+                )
+                return redirect("mfa_activate_totp")
     return render(
         request,
         "accounts/invitation_accept.html",
@@ -179,11 +194,13 @@ def _accept_with_existing_account(
     request: HttpRequest, token: str, invitation: Invitation
 ) -> HttpResponse:
     user = request.user
-    if not user.is_authenticated or user.email.lower() != invitation.email.lower():  # type: ignore[union-attr]
+    if not user.is_authenticated:
         return render(request, "accounts/invitation_sign_in.html", {"invitation": invitation})
+    if user.email.lower() != invitation.email.lower():
+        return render(request, "accounts/invitation_wrong_account.html", {"invitation": invitation})
     if request.method == "POST":
         try:
-            services.invitation_accept_existing_account(token=token, user=user)  # type: ignore[arg-type]
+            services.invitation_accept_existing_account(token=token, user=user)
         except services.InvitationUnusable:
             return render(request, "accounts/invitation_unusable.html", status=404)
         request.session.pop(SESSION_INVITATION_TOKEN, None)
@@ -197,5 +214,3 @@ def mfa_required(request: HttpRequest) -> HttpResponse:
     if has_active_second_factor(request.user):  # type: ignore[arg-type]
         return redirect("home")
     return render(request, "accounts/mfa_required.html")
-
-

@@ -35,11 +35,26 @@ class AuditAction(models.TextChoices):
 
 
 class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
+    """Refuses every bulk write: events are appended one by one by `services.record`."""
+
     def update(self, **kwargs: Any) -> NoReturn:
         raise PermissionError("Audit events are append-only.")
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise PermissionError("Audit events are append-only.")
+
+    def bulk_create(self, *args: Any, **kwargs: Any) -> NoReturn:
+        # Rows made without `record()` would not be part of the hash chain.
+        raise PermissionError("Audit events are written one at a time by record().")
+
+
+_AuditEventManagerBase = models.Manager.from_queryset(AppendOnlyQuerySet)
+
+
+class AuditEventManager(_AuditEventManagerBase["AuditEvent"]):
+    # Also the base manager (Meta.base_manager_name), so that Django's own
+    # `_base_manager` offers no way around the append-only rules.
+    use_in_migrations = True
 
 
 class AuditEvent(models.Model):
@@ -66,9 +81,10 @@ class AuditEvent(models.Model):
     previous_hash = models.CharField(max_length=64)
     event_hash = models.CharField(max_length=64, unique=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
+    objects = AuditEventManager()
 
     class Meta:
+        base_manager_name = "objects"
         ordering = ["-sequence"]
         indexes = [
             models.Index(fields=["practice", "-sequence"]),

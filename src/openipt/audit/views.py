@@ -13,6 +13,8 @@ from django.shortcuts import render
 from openipt.accounts.models import User
 from openipt.audit import selectors
 from openipt.audit.forms import AuditFilterForm
+from openipt.audit.models import AuditAction
+from openipt.audit.services import record
 from openipt.practice import policies
 from openipt.practice import selectors as practice_selectors
 from openipt.practice import services as practice_services
@@ -27,15 +29,30 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     roles = request.roles.in_practice(practice.pk if practice else None)  # type: ignore[attr-defined]
     if practice is None or not policies.can_manage_members(roles):
         raise PermissionDenied
-    form = AuditFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    events = selectors.audit_events_for_practice(
+    # Reading the trail is itself recorded (before the page is counted, so
+    # that the listing is consistent): who looked at who looked.
+    record(
+        actor=request.user,  # type: ignore[arg-type]
+        action=AuditAction.LIST,
+        object_type="audit_trail",
         practice=practice,
-        action=filters.get("action", ""),
-        object_type=filters.get("object_type", ""),
-        since=filters.get("since"),
-        until=filters.get("until"),
     )
+    form = AuditFilterForm(request.GET or None)
+    status = 200
+    if form.is_bound and not form.is_valid():
+        # A filter that cannot be applied shows its error and no events,
+        # rather than silently showing everything.
+        status = 400
+        events = selectors.audit_events_for_practice(practice=practice).none()
+    else:
+        filters = form.cleaned_data if form.is_bound else {}
+        events = selectors.audit_events_for_practice(
+            practice=practice,
+            action=filters.get("action", ""),
+            object_type=filters.get("object_type", ""),
+            since=filters.get("since"),
+            until=filters.get("until"),
+        )
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -43,6 +60,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
         request,
         "audit/audit_trail.html",
         {"form": form, "page": page, "practice": practice, "query_string": query.urlencode()},
+        status=status,
     )
 
 
