@@ -87,12 +87,6 @@ def test_supervisor_in_both_demo_practices_switches_between_them(
 
 
 @pytest.mark.usefixtures("demo")
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known layout bug: on a 390 px phone the practice switcher bar is wider than the "
-    "screen (the Switch button sticks out), so the page scrolls sideways. Remove this mark "
-    "once openipt.css is fixed; strict, so the fix cannot go unnoticed.",
-)
 def test_phone_pages_never_scroll_sideways(phone_page: Page, live_server: LiveServer) -> None:
     phone_page.goto(f"{live_server.url}/accounts/login/")
     assert sideways_overflow(phone_page) == 0
