@@ -33,13 +33,32 @@ VIEWPORTS = ["desktop", "phone"]
 # Matches "Sign in" on the password page and "Verify and sign in" on the code page.
 SIGN_IN_BUTTON = re.compile(r"sign in", re.IGNORECASE)
 INVITATION_LINK = re.compile(r"https?://\S+/invitation/[A-Za-z0-9_-]+/")
-NEW_PASSWORD = "plum orchard lantern 1987 quietly"  # noqa: S105 - a test-only password
+NEW_PASSWORD = "plum orchard lantern 1987 quietly"
 
 
 @pytest.fixture
 def world() -> World:
     # The live server needs committed rows, hence transactional_db (module mark).
     return build_world()
+
+
+# Against the layout viewport (clientWidth): a mobile browser widens innerWidth
+# to fit content that is too wide.
+SIDEWAYS_OVERFLOW_JS = (
+    "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+)
+
+
+@pytest.fixture
+def snap(screenshot: Callable[[Page, str], Path]) -> Callable[[Page, str], None]:
+    """Screenshot a key step, then fail if that page scrolls sideways."""
+
+    def take(page: Page, label: str) -> None:
+        screenshot(page, label)
+        overflow = int(page.evaluate(SIDEWAYS_OVERFLOW_JS))
+        assert overflow == 0, f"{label}: the page is {overflow}px wider than the viewport"
+
+    return take
 
 
 def totp_code(secret: str) -> str:
@@ -51,7 +70,7 @@ def totp_code(secret: str) -> str:
     remaining = 30 - time.time() % 30
     if remaining < 5:
         time.sleep(remaining + 0.5)
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    return str(format_hotp_value(hotp_value(secret, int(time.time()) // 30)))
 
 
 def sign_in(page: Page, live_server: LiveServer, user: User, *, secret: str | None) -> None:
@@ -91,7 +110,7 @@ def go_to_nav(page: Page, name: str) -> None:
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_invited_clinician_must_set_up_mfa_before_seeing_any_client(
     open_page: Callable[[Viewport], Page],
-    screenshot: Callable[[Page, str], Path],
+    snap: Callable[[Page, str], None],
     live_server: LiveServer,
     world: World,
     viewport: Viewport,
@@ -114,14 +133,14 @@ def test_invited_clinician_must_set_up_mfa_before_seeing_any_client(
     admin_page.get_by_label("Full name").fill("Nina Newcomer")
     admin_page.get_by_label("E-mail").fill("Nina.Newcomer@Example.test")
     admin_page.get_by_label("Role").select_option(label="Clinician")
-    screenshot(admin_page, "invite-form")
+    snap(admin_page, "invite-form")
     admin_page.get_by_role("button", name="Send invitation").click()
 
     expect(admin_page).to_have_url(f"{live_server.url}/manage/invitations/")
     expect(admin_page.get_by_text("Invitation sent.")).to_be_visible()
     invited_row = admin_page.get_by_role("row").filter(has_text="nina.newcomer@example.test")
     expect(invited_row.get_by_text(re.compile(r"^Pending"))).to_be_visible()
-    screenshot(admin_page, "invitations")
+    snap(admin_page, "invitations")
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -145,7 +164,7 @@ def test_invited_clinician_must_set_up_mfa_before_seeing_any_client(
     page.get_by_label("Your full name").fill("Nina Newcomer")
     page.get_by_label("Choose a password").fill(NEW_PASSWORD)
     page.get_by_label("Repeat the password").fill(NEW_PASSWORD)
-    screenshot(page, "accept")
+    snap(page, "accept")
     page.get_by_role("button", name="Create my account").click()
 
     expect(page).to_have_url(f"{live_server.url}/accounts/2fa/totp/activate/")
@@ -166,7 +185,7 @@ def test_invited_clinician_must_set_up_mfa_before_seeing_any_client(
         expect(page.get_by_text(name)).to_have_count(0)
     page.goto(f"{live_server.url}/clients/{world.client_1.public_id}/")
     expect(page).to_have_url(f"{live_server.url}/accounts/mfa-required/")
-    screenshot(page, "mfa-required")
+    snap(page, "mfa-required")
 
     page.get_by_role("button", name="Set up an authenticator app").click()
     expect(page).to_have_url(f"{live_server.url}/accounts/2fa/totp/activate/")
@@ -174,7 +193,7 @@ def test_invited_clinician_must_set_up_mfa_before_seeing_any_client(
     expect(secret_key).to_be_hidden()  # tucked away until asked for
     page.get_by_text("Can't scan the code?").click()
     expect(secret_key).to_be_visible()
-    screenshot(page, "activate")
+    snap(page, "activate")
     secret = secret_key.inner_text().strip()
     assert re.fullmatch(r"[A-Z2-7]{32}", secret), secret
     assert secret != TOTP_SECRET
@@ -191,14 +210,14 @@ def test_invited_clinician_must_set_up_mfa_before_seeing_any_client(
     page.get_by_role("button", name="Turn on two-step sign-in").click()
     expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
     assert Authenticator.objects.filter(user=nina, type=Authenticator.Type.TOTP).exists()
-    screenshot(page, "recovery-codes")
+    snap(page, "recovery-codes")
     page.get_by_role("button", name="I have saved them, continue").click()
 
     expect(page).to_have_url(f"{live_server.url}/clients/")
     expect(page.get_by_role("heading", name="Clients")).to_be_visible()
     expect(page.get_by_text("No clients yet.")).to_be_visible()
     expect(page.get_by_text("Alice Anders")).to_have_count(0)
-    screenshot(page, "caseload")
+    snap(page, "caseload")
 
 
 # --- 2. A client record from creation to archive and back ----------------------
@@ -207,7 +226,7 @@ def test_invited_clinician_must_set_up_mfa_before_seeing_any_client(
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_clinician_creates_edits_archives_and_restores_a_client_record(
     open_page: Callable[[Viewport], Page],
-    screenshot: Callable[[Page, str], Path],
+    snap: Callable[[Page, str], None],
     live_server: LiveServer,
     world: World,
     viewport: Viewport,
@@ -232,14 +251,16 @@ def test_clinician_creates_edits_archives_and_restores_a_client_record(
     page.get_by_label("Date of birth").fill("1984-03-14")
     page.get_by_label("Language").select_option(label="Español")
     page.get_by_label("E-mail").fill("dolores.delgado@example.test")
-    page.get_by_role("group", name="Contact", exact=True).get_by_label("Phone").fill("+34 600 000 111")
+    page.get_by_role("group", name="Contact", exact=True).get_by_label("Phone").fill(
+        "+34 600 000 111"
+    )
     page.get_by_label("Address").fill("Calle Mayor 1\n28013 Madrid")
     emergency = page.get_by_role("group", name="Emergency contact")
     emergency.get_by_label("Name").fill("Marta Delgado")
     emergency.get_by_label("Relationship").fill("Sister")
     emergency.get_by_label("Phone").fill("+34 600 000 222")
     page.get_by_label("Access needs").fill("Spanish interpreter for sessions. Step-free access.")
-    screenshot(page, "new-client")
+    snap(page, "new-client")
     page.get_by_role("button", name="Create record").click()
 
     expect(page).to_have_url(re.compile(r"/clients/[0-9a-f-]{36}/$"))
@@ -258,7 +279,7 @@ def test_clinician_creates_edits_archives_and_restores_a_client_record(
     client = Client.objects.get(family_name="Delgado")
     assert client.practice == world.practice_a
     assert CareTeamMember.objects.filter(client=client, user=world.clinician).exists()
-    screenshot(page, "created")
+    snap(page, "created")
 
     page.get_by_role("button", name="Edit").click()
     expect(page.get_by_role("heading", name="Edit client record")).to_be_visible()
@@ -291,7 +312,7 @@ def test_clinician_creates_edits_archives_and_restores_a_client_record(
     expect(page.get_by_text(re.compile(r"^Archived \d"))).to_be_visible()
     expect(page.get_by_role("button", name="Edit")).to_have_count(0)
     expect(page.get_by_role("button", name="Restore record")).to_be_visible()
-    screenshot(page, "archived")
+    snap(page, "archived")
 
     go_to_nav(page, "Clients")
     expect(page.get_by_role("link", name="Alice Anders")).to_be_visible()
@@ -300,7 +321,7 @@ def test_clinician_creates_edits_archives_and_restores_a_client_record(
     page.get_by_role("button", name="Search").click()
     expect(page).to_have_url(re.compile(r"[?&]archived=on"))
     expect(page.get_by_role("link", name="Lo Delgado")).to_be_visible()
-    screenshot(page, "list-with-archived")
+    snap(page, "list-with-archived")
     page.get_by_role("link", name="Lo Delgado").click()
 
     expect(page).to_have_url(detail_url)
@@ -319,7 +340,7 @@ def test_clinician_creates_edits_archives_and_restores_a_client_record(
     expect(rows.filter(has_text="Updated client")).to_contain_text("preferred_name")
     # Nobody else has touched this brand-new record.
     expect(page.locator("tbody tr")).to_have_count(rows.count())
-    screenshot(page, "access-log")
+    snap(page, "access-log")
 
 
 # --- 3. The client portal ------------------------------------------------------
@@ -329,7 +350,7 @@ def test_clinician_creates_edits_archives_and_restores_a_client_record(
 def test_client_sees_care_team_and_crisis_line_but_no_staff_pages(
     open_page: Callable[[Viewport], Page],
     page_watch: PageWatch,
-    screenshot: Callable[[Page, str], Path],
+    snap: Callable[[Page, str], None],
     live_server: LiveServer,
     world: World,
     viewport: Viewport,
@@ -351,7 +372,7 @@ def test_client_sees_care_team_and_crisis_line_but_no_staff_pages(
     expect(crisis.locator("strong")).to_have_text(world.practice_a.crisis_line)
     expect(page.get_by_text("Bob Brown")).to_have_count(0)
     expect(page.get_by_role("link", name="Clients")).to_have_count(0)
-    screenshot(page, "portal")
+    snap(page, "portal")
 
     client_list = f"{live_server.url}/clients/"
     response = page.goto(client_list)
@@ -360,7 +381,7 @@ def test_client_sees_care_team_and_crisis_line_but_no_staff_pages(
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
     expect(page.get_by_text("Alice Anders")).to_have_count(0)
     expect(page.get_by_text("Bob Brown")).to_have_count(0)
-    screenshot(page, "clients-403")
+    snap(page, "clients-403")
 
     # Another client's record: not found, as if it did not exist.
     other_record = f"{live_server.url}/clients/{world.client_2.public_id}/"
