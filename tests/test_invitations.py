@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test import Client as HttpClient
 from django.urls import reverse
@@ -21,6 +21,7 @@ from openipt.accounts.models import Invitation, InvitationStatus, User
 from openipt.accounts.views import SESSION_INVITATION_TOKEN
 from openipt.audit.models import AuditAction, AuditEvent
 from openipt.practice.models import Client, Membership, Role
+from openipt.practice.services import client_archive, client_create
 from tests.factories import CareTeamMemberFactory, ClientFactory
 from tests.world import World
 
@@ -470,3 +471,24 @@ def test_someone_else_signed_in_cannot_accept(
     assert "for someone else" in response.content.decode()
     assert not User.objects.filter(email="new.one@example.test").exists()
     assert other.session["_auth_user_id"] == str(world.colleague.pk)
+
+
+def test_an_archived_client_cannot_be_invited_to_the_portal(world: World) -> None:
+    """GIVEN an archived client record without a portal account
+    WHEN their clinician tries to invite them to the portal
+    THEN the invitation is refused: the record must be restored first."""
+    client = client_create(
+        actor=world.clinician,
+        practice=world.practice_a,
+        data={"given_name": "Ida", "family_name": "Ives", "date_of_birth": "1970-01-01"},
+    )
+    client_archive(actor=world.clinician, client=client)
+    with pytest.raises(ValidationError, match="Restore this client record"):
+        services.invitation_create(
+            actor=world.clinician,
+            practice=world.practice_a,
+            email="ida@example.test",
+            role=Role.CLIENT,
+            client=client,
+            base_url="http://testserver/",
+        )

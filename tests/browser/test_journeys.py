@@ -337,7 +337,7 @@ def test_clinician_creates_edits_archives_and_restores_a_client_record(
     rows = page.get_by_role("row").filter(has_text="Clara Clinician")
     for what in ("Created client", "Updated client", "Archived client", "Restored client"):
         expect(rows.filter(has_text=what)).to_have_count(1)
-    expect(rows.filter(has_text="Updated client")).to_contain_text("preferred_name")
+    expect(rows.filter(has_text="Updated client")).to_contain_text("preferred name")
     # Nobody else has touched this brand-new record.
     expect(page.locator("tbody tr")).to_have_count(rows.count())
     snap(page, "access-log")

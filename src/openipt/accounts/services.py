@@ -81,6 +81,8 @@ def invitation_create(
             raise PermissionDenied
         if client.user_id is not None:
             raise ValidationError("This client already has a portal account.")
+        if client.is_archived:
+            raise ValidationError("Restore this client record before inviting them to the portal.")
     elif role in STAFF_INVITABLE_ROLES:
         if not policies.can_manage_members(roles):
             raise PermissionDenied

@@ -141,7 +141,9 @@ def client_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "care_team": selectors.care_team_for_client(client=client),
             "can_manage_care_team": policies.can_manage_care_team(roles),
             "can_archive": policies.can_archive_client(roles),
-            "can_invite": policies.can_invite_client(roles) and client.user_id is None,
+            "can_invite": policies.can_invite_client(roles)
+            and client.user_id is None
+            and not client.is_archived,
         },
     )
 
