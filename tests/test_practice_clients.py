@@ -372,3 +372,16 @@ def test_each_role_lands_on_its_own_home(world: World, client_for: ClientFor, ro
     response = client_for(user).get(reverse("home"))
     assert response.status_code == 302
     assert response["Location"] == reverse(expected)
+
+
+def test_client_list_pages_through_a_long_caseload(world: World, client_for: ClientFor) -> None:
+    for number in range(30):
+        ClientFactory.create(practice=world.practice_a, family_name=f"Zed{number:02d}")
+    http = client_for(world.supervisor)
+    first = http.get(reverse("clients:list")).content.decode()
+    assert "Page 1 of 2" in first
+    assert "Zed29" not in first
+    second = http.get(reverse("clients:list"), {"page": "2"}).content.decode()
+    assert "Zed29" in second
+    # A nonsense page number shows a page, never an error.
+    assert http.get(reverse("clients:list"), {"page": "abc"}).status_code == 200

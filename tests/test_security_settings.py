@@ -151,3 +151,19 @@ def test_no_inline_script_or_style_in_templates() -> None:
         if re.search(r"\son[a-z]+\s*=", text) or re.search(r'\sstyle\s*=\s*"', text):
             offenders.append(str(template.relative_to(SRC)))
     assert offenders == []
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+    reason="SQLite tuning; the PostgreSQL run checks nothing here",
+)
+def test_sqlite_runs_in_wal_mode_with_full_sync(db: None) -> None:
+    """An acknowledged save must survive power loss: WAL journal and synchronous=FULL."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+        cursor.execute("PRAGMA synchronous")
+        assert cursor.fetchone()[0] == 2  # FULL
+    assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
