@@ -361,8 +361,8 @@ def test_viewing_a_record_is_audited(world: World, client_for: ClientFor) -> Non
 )
 def test_each_role_lands_on_its_own_home(world: World, client_for: ClientFor, role: str) -> None:
     expected = {
-        "clinician": "clients:list",
-        "supervisor": "clients:list",
+        "clinician": "courses:caseload",
+        "supervisor": "courses:caseload",
         "admin": "manage:members",
         "client": "portal:home",
         "facilitator": "facilitator_home",

@@ -9,11 +9,13 @@ that one has an active TOTP authenticator.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 
 from openipt.accounts.models import User
+from openipt.courses.models import Course, InventoryPerson, RelationshipKind, Session
 from openipt.practice.models import Client, Membership, Organisation, Practice, Role
 from tests.factories import (
     CareTeamMemberFactory,
@@ -54,6 +56,11 @@ class World:
     client_1: Client
     client_2: Client
     client_b: Client
+    # Alice's standard 16-session course, run by the clinician: one session held
+    # and one person in her inventory.
+    course_1: Course
+    person_1: InventoryPerson
+    session_1: Session
 
     def users_by_role_name(self) -> dict[str, User]:
         return {
@@ -124,6 +131,29 @@ def build_world() -> World:
     CareTeamMemberFactory.create(client=client_1, user=supervisor, role="supervisor")
     CareTeamMemberFactory.create(client=client_2, user=clinician, role="clinician")
     CareTeamMemberFactory.create(client=client_b, user=clinician_b, role="clinician")
+    course_1 = Course.objects.create(
+        client=client_1,
+        practice=practice_a,
+        variant="ipt16",
+        planned_sessions=16,
+        frequency="weekly",
+        session_minutes=50,
+        start_date=datetime.date(2026, 9, 1),
+        initial_last=3,
+        middle_last=14,
+        created_by=clinician,
+    )
+    person_1 = InventoryPerson.objects.create(
+        course=course_1, name="Sam", relationship=RelationshipKind.PARTNER, ring=1
+    )
+    session_1 = Session.objects.create(
+        course=course_1,
+        number=1,
+        date=datetime.date(2026, 9, 1),
+        phase="initial",
+        interval_history="First meeting.",
+        recorded_by=clinician,
+    )
     return World(
         organisation=organisation,
         practice_a=practice_a,
@@ -142,4 +172,7 @@ def build_world() -> World:
         client_1=client_1,
         client_2=client_2,
         client_b=client_b,
+        course_1=course_1,
+        person_1=person_1,
+        session_1=session_1,
     )

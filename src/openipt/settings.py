@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "openipt.accounts",
     "openipt.practice",
     "openipt.audit",
+    "openipt.courses",
     "openipt.portal",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("practice/switch/", practice_views.switch_practice, name="switch_practice"),
     path("clients/", include("openipt.practice.urls")),
+    path("courses/", include("openipt.courses.urls")),
     path("manage/", include("openipt.practice.manage_urls")),
     path("groups/", practice_views.facilitator_home, name="facilitator_home"),
     path("organisation/", practice_views.programme_overview, name="programme_overview"),

@@ -213,8 +213,10 @@ def test_invited_clinician_must_set_up_mfa_before_seeing_any_client(
     snap(page, "recovery-codes")
     page.get_by_role("button", name="I have saved them, continue").click()
 
-    expect(page).to_have_url(f"{live_server.url}/clients/")
-    expect(page.get_by_role("heading", name="Clients")).to_be_visible()
+    expect(page).to_have_url(f"{live_server.url}/courses/")
+    expect(page.get_by_role("heading", name="Caseload")).to_be_visible()
+    expect(page.get_by_text("No active courses")).to_be_visible()
+    page.goto(f"{live_server.url}/clients/")
     expect(page.get_by_text("No clients yet.")).to_be_visible()
     expect(page.get_by_text("Alice Anders")).to_have_count(0)
     snap(page, "caseload")
@@ -239,7 +241,8 @@ def test_clinician_creates_edits_archives_and_restores_a_client_record(
     each of those steps."""
     page = open_page(viewport)
     sign_in(page, live_server, world.clinician, secret=TOTP_SECRET)
-    expect(page).to_have_url(f"{live_server.url}/clients/")
+    expect(page).to_have_url(f"{live_server.url}/courses/")
+    page.goto(f"{live_server.url}/clients/")
     expect(page.get_by_role("link", name="Alice Anders")).to_be_visible()
 
     page.get_by_role("button", name="New client").click()

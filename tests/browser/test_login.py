@@ -68,7 +68,8 @@ def test_clinician_signs_in_with_totp_and_sees_own_clients(
     page.locator('input[name="code"]').fill(fresh_totp_code())
     page.get_by_role("button", name=SIGN_IN_BUTTON).click()
 
-    expect(page).to_have_url(f"{live_server.url}/clients/")
+    # Clinicians start from their caseload of active courses (Alice has one).
+    expect(page).to_have_url(f"{live_server.url}/courses/")
     expect(page.get_by_role("link", name="Alice Anders")).to_be_visible()
     expect(page.get_by_text("Charlie Chen")).to_have_count(0)
 

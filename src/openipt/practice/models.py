@@ -68,6 +68,16 @@ class Practice(PublicModel):
         blank=True,
         help_text="Shown to clients beside every page, e.g. '988 (US)' or '112 (EU)'.",
     )
+    # IPT settings a practice may choose (protocol note §3).
+    problem_area_labels = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Display labels by problem-area code, e.g. {'role_transition': 'Life changes'}.",
+    )
+    grief_includes_non_death_losses = models.BooleanField(
+        default=False,
+        help_text="Classic IPT treats most non-death losses as role transitions.",
+    )
 
     class Meta:
         ordering = ["organisation__name", "name"]

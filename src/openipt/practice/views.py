@@ -16,6 +16,8 @@ from django.views.decorators.http import require_POST
 from openipt.accounts.models import User
 from openipt.audit.models import AuditAction
 from openipt.audit.services import record
+from openipt.courses.policies import can_start_course
+from openipt.courses.selectors import courses_visible_to
 from openipt.practice import policies, selectors, services
 from openipt.practice.forms import CareTeamAddForm, ClientForm, ClientSearchForm
 from openipt.practice.middleware import SESSION_PRACTICE_KEY
@@ -51,7 +53,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if policies.can_list_clients(roles):
         if Role.PRACTICE_ADMIN in roles and not roles & {Role.CLINICIAN, Role.SUPERVISOR}:
             return redirect("manage:members")
-        return redirect("clients:list")
+        # Clinicians and supervisors start from the caseload of active courses.
+        return redirect("courses:caseload")
     if Role.FACILITATOR in roles:
         return redirect("facilitator_home")
     if request.roles.managed_organisations:  # type: ignore[attr-defined]
@@ -133,11 +136,17 @@ def client_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     client = selectors.client_get_for_actor(actor=actor, public_id=public_id)
     services.client_record_viewed(actor=actor, client=client)
     roles = _practice_roles(request, client.practice_id)
+    courses = list(courses_visible_to(actor=actor).filter(client=client).order_by("-start_date"))
     return render(
         request,
         "practice/client_detail.html",
         {
             "client": client,
+            "courses": courses,
+            "can_start_course": can_start_course(roles)
+            and not client.is_archived
+            and not any(c.status == "active" for c in courses)
+            and client.care_team.filter(user=actor, role="clinician").exists(),
             "care_team": selectors.care_team_for_client(client=client),
             "can_manage_care_team": policies.can_manage_care_team(roles),
             "can_archive": policies.can_archive_client(roles),

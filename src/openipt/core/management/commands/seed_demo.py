@@ -97,19 +97,19 @@ DEMO_STAFF: tuple[DemoStaff, ...] = (
     DemoStaff(
         "Maya Okafor",
         ((RIVERSIDE, Role.CLINICIAN),),
-        "/clients/",
+        "/courses/",
         f"Clinician, {RIVERSIDE}",
     ),
     DemoStaff(
         "Tom Reyes",
         ((RIVERSIDE, Role.CLINICIAN),),
-        "/clients/",
+        "/courses/",
         f"Clinician, {RIVERSIDE}",
     ),
     DemoStaff(
         "Sofia Lindqvist",
         ((RIVERSIDE, Role.SUPERVISOR), (NORTHFIELD, Role.SUPERVISOR)),
-        "/clients/",
+        "/courses/",
         "Supervisor in both practices (practice switcher)",
     ),
     DemoStaff(
