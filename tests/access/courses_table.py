@@ -46,4 +46,10 @@ ENTRIES: dict[str, Entry] = {
         data=lambda w: {"task": "diagnosis_given", "done": "1"},
     ),
     "courses:close": Entry(COURSE_WRITERS_POST, method="POST", args=course_args),
+    # The review opens only in the termination phase: course_1 is in its initial
+    # phase, so the clinician is sent back to the overview with a message.
+    "courses:termination": Entry(
+        outcomes(404, clinician=REDIRECT, supervisor=403), args=course_args
+    ),
+    "courses:summary": Entry(COURSE_READERS, args=course_args),
 }

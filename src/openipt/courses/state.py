@@ -31,6 +31,9 @@ def course_state(course: Course) -> CourseState:
     contract = course.contracts.order_by("-number").first()
     if contract is not None and contract.is_agreed:
         done.add(TaskCode.CONTRACT_AGREED)
+    # A saved closeness circle (required in IPT-A) is the record of that task.
+    if course.circle_versions.exists():
+        done.add(TaskCode.CLOSENESS_CIRCLE)
     last_session = course.sessions.order_by("-number").values_list("number", flat=True).first()
     # Measures arrive with the measures issue; until then a clinician marks the
     # baseline as done, and the engine is told it is current.
@@ -48,4 +51,5 @@ def course_state(course: Course) -> CourseState:
         open_experiments=course.experiments.filter(
             status__in=[ExperimentStatus.ASSIGNED, ExperimentStatus.DONE, ExperimentStatus.NOT_DONE]
         ).count(),
+        area_labels=dict(course.practice.problem_area_labels or {}),
     )

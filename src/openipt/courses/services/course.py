@@ -18,6 +18,7 @@ from openipt.courses.models import (
     CourseTaskMark,
     PhaseBoundaryChange,
     PhaseTransition,
+    TerminationReview,
 )
 from openipt.courses.selectors import can_write_course
 from openipt.courses.state import course_state
@@ -32,8 +33,25 @@ from openipt.protocol.variants import get_variant
 if TYPE_CHECKING:
     from openipt.accounts.models import User
 
+
+class StaleEdit(Exception):
+    """Someone else saved this record after the edit began; the caller keeps the typed text."""
+
+
 # Tasks the record shows by itself; a clinician does not tick them.
-DERIVED_TASKS = frozenset({TaskCode.FORMULATION, TaskCode.FOCUS_CHOSEN, TaskCode.CONTRACT_AGREED})
+DERIVED_TASKS = frozenset(
+    {
+        TaskCode.FORMULATION,
+        TaskCode.FOCUS_CHOSEN,
+        TaskCode.CONTRACT_AGREED,
+        TaskCode.CLOSENESS_CIRCLE,
+        # Set by completing the progress review.
+        TaskCode.PROGRESS_REVIEWED,
+        TaskCode.ENDING_FEELINGS,
+        TaskCode.WARNING_SIGNS,
+        TaskCode.NEXT_STEP_AGREED,
+    }
+)
 
 
 def _audit(
@@ -265,7 +283,7 @@ def course_advance_phase(*, actor: User, course: Course, override_reason: str = 
 def course_close(*, actor: User, course: Course) -> Course:
     """Close a course after its progress review. Closed courses are read-only."""
     require_writer(actor, course)
-    review = getattr(course, "termination_review", None)
+    review = TerminationReview.objects.filter(course=course).first()
     if review is None or review.completed_at is None:
         raise ValidationError("Complete the progress review before closing the course.")
     course.status = CourseStatus.CLOSED

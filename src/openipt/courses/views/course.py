@@ -42,7 +42,7 @@ from openipt.practice.models import CareTeamRole, Practice, Role
 from openipt.protocol.engine import advance_decision, agenda_for, gate_status
 from openipt.protocol.phases import Phase
 from openipt.protocol.problem_areas import label_for
-from openipt.protocol.tasks import PHASE_TASKS
+from openipt.protocol.tasks import tasks_for
 from openipt.protocol.variants import Variant, get_variant
 
 
@@ -216,7 +216,7 @@ def _overview_context(course: Course) -> dict[str, Any]:
     state = course_state(course)
     variant = get_variant(course.variant)
     next_number = state.last_session_number + 1
-    tasks = PHASE_TASKS.get(Phase(course.phase), ())
+    tasks = tasks_for(Phase(course.phase), variant.features)
     focus = list(
         FocusArea.objects.filter(course=course, ended_at=None).select_related(
             "dispute_person", "grief_person"
