@@ -25,6 +25,7 @@ from django.db import transaction
 from openipt.accounts.models import User
 from openipt.audit.models import AuditAction
 from openipt.audit.services import record
+from openipt.courses.demo import seed_demo_courses
 from openipt.practice import services
 from openipt.practice.models import (
     Client,
@@ -357,6 +358,7 @@ def seed() -> None:
         staff[person.full_name] = user
 
     admin = staff["Priya Natarajan"]
+    clients: dict[str, Client] = {}
     for spec in DEMO_CLIENTS:
         practice = practices[spec.practice]
         client = services.client_create(
@@ -372,6 +374,9 @@ def seed() -> None:
             _give_portal_account(client, spec, organisation, practice, password_hash)
         if spec.archived:
             services.client_archive(actor=admin, client=client)
+        clients[f"{spec.given_name} {spec.family_name}"] = client
+    # A living caseload: courses in every phase and several IPT variants.
+    seed_demo_courses(staff=staff, clients=clients)
 
 
 def _user(email: str, full_name: str, password_hash: str) -> User:
