@@ -8,55 +8,24 @@ Outcomes are HTTP status codes, or LOGIN (redirected to sign in) / REDIRECT
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from openipt.accounts.services import invitation_create
 from openipt.practice.models import Role
+from tests.access import courses_table, inventory_table, sessions_table
+from tests.access.spec import (
+    LOGIN,
+    REDIRECT,
+    ROLES,
+    SIGNED_IN,
+    STAFF_A,
+    Entry,
+    Outcome,
+    outcomes,
+)
 from tests.world import World
 
-ROLES = (
-    "anonymous",
-    "clinician",
-    "colleague",
-    "supervisor",
-    "facilitator",
-    "admin",
-    "client",
-    "clinician_b",
-    "client_b",
-    "programme_manager",
-)
-STAFF_A = ("clinician", "colleague", "supervisor", "facilitator", "admin")
-SIGNED_IN = tuple(r for r in ROLES if r != "anonymous")
-
-LOGIN = "login"
-REDIRECT = "redirect"
-Outcome = int | str
-
-
-def outcomes(
-    default: Outcome, *, anonymous: Outcome = LOGIN, **overrides: Outcome
-) -> dict[str, Outcome]:
-    table = dict.fromkeys(ROLES, default)
-    table["anonymous"] = anonymous
-    for role, outcome in overrides.items():
-        assert role in ROLES, role
-        table[role] = outcome
-    return table
-
-
-def _no_args(world: World) -> dict[str, Any]:
-    return {}
-
-
-@dataclass(frozen=True)
-class Entry:
-    expect: Mapping[str, Outcome]
-    method: str = "GET"
-    args: Callable[[World], dict[str, Any]] = _no_args
-    data: Callable[[World], dict[str, Any]] = field(default=_no_args)
+__all__ = ["LOGIN", "REDIRECT", "ROLES", "SIGNED_IN", "STAFF_A", "TABLE", "Entry", "Outcome"]
 
 
 def _client_1(world: World) -> dict[str, Any]:
@@ -198,3 +167,9 @@ TABLE: dict[str, Entry] = {
     "mfa_remove_webauthn": Entry(outcomes(REDIRECT), args=lambda w: {"pk": 999999}),
     "mfa_edit_webauthn": Entry(outcomes(REDIRECT), args=lambda w: {"pk": 999999}),
 }
+
+# Each area of the product keeps its entries in its own module.
+for _area in (courses_table, sessions_table, inventory_table):
+    _overlap = set(_area.ENTRIES) & set(TABLE)
+    assert not _overlap, _overlap
+    TABLE.update(_area.ENTRIES)
