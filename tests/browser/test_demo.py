@@ -79,10 +79,15 @@ def test_supervisor_in_both_demo_practices_switches_between_them(
 
     switcher = page.get_by_label("Practice")
     switcher.select_option(label=NORTHFIELD)
+    # Switching lands on the caseload: the group site runs no individual courses.
+    expect(page).to_have_url(f"{live_server.url}/courses/")
+    expect(page.get_by_text("No active courses")).to_be_visible()
+    page.goto(f"{live_server.url}/clients/")
     expect(page.get_by_role("link", name="Fatuma Njeri")).to_be_visible()
     screenshot(page, NORTHFIELD.split()[0].lower())
 
     page.get_by_label("Practice").select_option(label=RIVERSIDE)
+    # Riverside's caseload: the supervisor reads every course of the practice.
     expect(page.get_by_role("link", name="Peggy O'Brien")).to_be_visible()
     expect(page.get_by_role("link", name="Fatuma Njeri")).to_have_count(0)
 
