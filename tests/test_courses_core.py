@@ -417,3 +417,29 @@ def test_colleague_caseload_is_empty(world: World, client_for: ClientFor) -> Non
     body = client_for(world.colleague).get(reverse("courses:caseload")).content.decode()
     assert "Alice Anders" not in body
     assert not CareTeamMember.objects.filter(user=world.colleague).exists()
+
+
+def test_formulation_draft_survives_and_is_cleared_on_save(
+    world: World, client_for: ClientFor
+) -> None:
+    """GIVEN a clinician whose formulation text was autosaved but not saved
+    WHEN they come back to the page THEN the draft is restored with a notice;
+    WHEN they save THEN the draft is gone and a new version exists."""
+    http = client_for(world.clinician)
+    course = world.course_1
+    saved = http.post(
+        reverse("courses:draft_save", args=[course.public_id]),
+        {"key": "formulation", "text": "Draft: since the move to the city"},
+    )
+    assert saved.status_code == 200
+    page = http.get(reverse("courses:formulation", args=[course.public_id])).content.decode()
+    assert "Restored your unsaved draft" in page
+    assert "Draft: since the move to the city" in page
+    response = http.post(
+        reverse("courses:formulation", args=[course.public_id]),
+        {"text": "Since the move to the city, ..."},
+    )
+    assert response.status_code == 302
+    page = http.get(reverse("courses:formulation", args=[course.public_id])).content.decode()
+    assert "Restored your unsaved draft" not in page
+    assert course.formulations.count() == 1

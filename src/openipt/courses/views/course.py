@@ -34,15 +34,17 @@ from openipt.courses.models import Contract, Course, CourseStatus, FocusArea, Go
 from openipt.courses.overdue import overdue_items
 from openipt.courses.policies import can_start_course
 from openipt.courses.selectors.caseload import caseload_for_actor
+from openipt.courses.selectors.sessions import drafts_for
+from openipt.courses.services.drafts import drafts_discard
 from openipt.courses.services import course as course_services
 from openipt.courses.services import formulation as formulation_services
 from openipt.courses.state import course_state
 from openipt.practice import selectors as practice_selectors
 from openipt.practice.models import CareTeamRole, Practice, Role
-from openipt.protocol.engine import advance_decision, agenda_for, gate_status
+from openipt.protocol.engine import AgendaCode, advance_decision, agenda_for, gate_status
 from openipt.protocol.phases import Phase
 from openipt.protocol.problem_areas import label_for
-from openipt.protocol.tasks import tasks_for
+from openipt.protocol.tasks import TaskCode, get_task, tasks_for
 from openipt.protocol.variants import Variant, get_variant
 
 
@@ -217,6 +219,15 @@ def _overview_context(course: Course) -> dict[str, Any]:
     variant = get_variant(course.variant)
     next_number = state.last_session_number + 1
     tasks = tasks_for(Phase(course.phase), variant.features)
+    total = course.planned_sessions
+    agenda = agenda_for(state, next_number) if not total or next_number <= total else ()
+    # The ending is raised in the middle phase, 2-4 sessions before the end: once
+    # the agenda asks for it (or it is done), offer the termination task to tick.
+    if course.phase == Phase.MIDDLE and (
+        TaskCode.ENDING_RAISED in state.done
+        or any(item.code == AgendaCode.RAISE_ENDING for item in agenda)
+    ):
+        tasks = (*tasks, get_task(TaskCode.ENDING_RAISED, variant.features))
     focus = list(
         FocusArea.objects.filter(course=course, ended_at=None).select_related(
             "dispute_person", "grief_person"
@@ -224,7 +235,6 @@ def _overview_context(course: Course) -> dict[str, Any]:
     )
     goals = list(Goal.objects.filter(course=course, ended_at=None).select_related("focus_area"))
     contract = course.contracts.order_by("-number").first()
-    total = course.planned_sessions
     segments = []
     if total:
         for phase, first, last in (
@@ -260,7 +270,7 @@ def _overview_context(course: Course) -> dict[str, Any]:
         ],
         "gate": gate_status(state),
         "decision": advance_decision(state),
-        "agenda": agenda_for(state, next_number) if not total or next_number <= total else (),
+        "agenda": agenda,
         "next_number": next_number,
         "focus": [{"row": f, "label": area_label(course, f.area)} for f in focus],
         "goals": goals,
@@ -385,15 +395,27 @@ def advance(request: HttpRequest, public_id: UUID) -> HttpResponse:
 # --- formulation, focus, goals, contract ---------------------------------------------------
 
 
+FORMULATION_DRAFT_KEY = "formulation"
+
+
 @login_required
 def formulation(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The formulation, versioned; what is typed is autosaved as the author's draft."""
     actor = _actor(request)
     course = selectors.course_get_for_actor(actor=actor, public_id=public_id)
     can_write = selectors.can_write_course(actor=actor, course=course)
     versions = list(course.formulations.select_related("written_by"))
-    form = FormulationForm(
-        request.POST or None, initial={"text": versions[0].text if versions else ""}
+    latest = versions[0] if versions else None
+    draft = drafts_for(actor=actor, course=course, prefix=FORMULATION_DRAFT_KEY).get(
+        FORMULATION_DRAFT_KEY
     )
+    # A draft counts only when it was typed after the newest saved version.
+    if draft is not None and (
+        not draft.text.strip() or (latest is not None and draft.updated_at <= latest.created_at)
+    ):
+        draft = None
+    initial_text = draft.text if draft is not None else (latest.text if latest else "")
+    form = FormulationForm(request.POST or None, initial={"text": initial_text})
     status = 200
     if request.method == "POST":
         if not can_write:
@@ -407,6 +429,7 @@ def formulation(request: HttpRequest, public_id: UUID) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error("text", exc)
             else:
+                drafts_discard(actor=actor, course=course, prefix=FORMULATION_DRAFT_KEY)
                 messages.success(request, "Formulation saved as a new version.")
                 return redirect("courses:overview", public_id=course.public_id)
     else:
@@ -420,6 +443,9 @@ def formulation(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "client": course.client,
             "versions": versions,
             "can_write": can_write,
+            "restored": [draft] if draft is not None else [],
+            "restored_at": draft.updated_at if draft is not None else None,
+            "draft_prefix": FORMULATION_DRAFT_KEY,
         },
         status=status,
     )
