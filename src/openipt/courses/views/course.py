@@ -35,9 +35,9 @@ from openipt.courses.overdue import overdue_items
 from openipt.courses.policies import can_start_course
 from openipt.courses.selectors.caseload import caseload_for_actor
 from openipt.courses.selectors.sessions import drafts_for
-from openipt.courses.services.drafts import drafts_discard
 from openipt.courses.services import course as course_services
 from openipt.courses.services import formulation as formulation_services
+from openipt.courses.services.drafts import drafts_discard
 from openipt.courses.state import course_state
 from openipt.practice import selectors as practice_selectors
 from openipt.practice.models import CareTeamRole, Practice, Role
