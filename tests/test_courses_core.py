@@ -443,3 +443,35 @@ def test_formulation_draft_survives_and_is_cleared_on_save(
     page = http.get(reverse("courses:formulation", args=[course.public_id])).content.decode()
     assert "Restored your unsaved draft" not in page
     assert course.formulations.count() == 1
+
+
+def test_overview_offers_to_raise_the_ending_when_it_is_due(
+    world: World, client_for: ClientFor
+) -> None:
+    """GIVEN a 16-session course in the middle phase at session 10 (four before the end
+    of the middle phase) WHEN the clinician opens the overview THEN they can tick
+    "ending raised" there; at session 5 they cannot yet."""
+    from openipt.courses.models import Session
+
+    course = world.course_1
+    course = course_advance_phase(actor=world.clinician, course=course, override_reason="t")
+    http = client_for(world.clinician)
+    url = reverse("courses:overview", args=[course.public_id])
+    for number in range(2, 6):
+        Session.objects.create(
+            course=course,
+            number=number,
+            date=datetime.date(2026, 9, number),
+            phase="middle",
+            recorded_by=world.clinician,
+        )
+    assert 'value="ending_raised"' not in http.get(url).content.decode()
+    for number in range(6, 11):
+        Session.objects.create(
+            course=course,
+            number=number,
+            date=datetime.date(2026, 9, number),
+            phase="middle",
+            recorded_by=world.clinician,
+        )
+    assert 'value="ending_raised"' in http.get(url).content.decode()

@@ -219,6 +219,19 @@ def _overview_context(course: Course) -> dict[str, Any]:
     variant = get_variant(course.variant)
     next_number = state.last_session_number + 1
     tasks = tasks_for(Phase(course.phase), variant.features)
+    # The ending is raised in the middle phase, 2–4 sessions before it ends:
+    # offer that termination task on the overview as soon as it is due.
+    ending_due = (
+        course.phase == Phase.MIDDLE
+        and course.planned_sessions is not None
+        and course.middle_last - state.last_session_number <= 4
+    )
+    if ending_due:
+        tasks = tuple(
+            t
+            for t in tasks_for(Phase.TERMINATION, variant.features)
+            if t.code == TaskCode.ENDING_RAISED
+        )
     total = course.planned_sessions
     agenda = agenda_for(state, next_number) if not total or next_number <= total else ()
     # The ending is raised in the middle phase, 2-4 sessions before the end: once
@@ -270,6 +283,11 @@ def _overview_context(course: Course) -> dict[str, Any]:
         ],
         "gate": gate_status(state),
         "decision": advance_decision(state),
+        # Leaving the middle phase before the plan says so is possible (a
+        # client may end early) but should not be the page's main button.
+        "advance_is_early": course.phase == Phase.MIDDLE
+        and course.planned_sessions is not None
+        and state.last_session_number < course.middle_last,
         "agenda": agenda,
         "next_number": next_number,
         "focus": [{"row": f, "label": area_label(course, f.area)} for f in focus],
