@@ -291,3 +291,32 @@ def test_measure_scores_can_share_the_axis() -> None:
     assert y1 < y2  # a higher score is drawn higher
     assert drawing.score_top < y1 < drawing.score_bottom
     assert drawing.height > drawing.score_bottom
+
+
+def test_medication_is_shown_on_the_timeline(world: World, client_for: ClientFor) -> None:
+    """GIVEN a course with an antidepressant started and its dose changed
+    WHEN the clinician opens the timeline THEN both appear on the axis and in the list."""
+    from openipt.courses.services.medication import (
+        MedicationData,
+        medication_add,
+        medication_change_add,
+    )
+
+    medication = medication_add(
+        actor=world.clinician,
+        course=world.course_1,
+        data=MedicationData(agent="Sertraline", dose="50 mg", start_date=datetime.date(2026, 8, 1)),
+    )
+    medication_change_add(
+        actor=world.clinician,
+        medication=medication,
+        date=datetime.date(2026, 9, 15),
+        dose="100 mg",
+    )
+    body = (
+        client_for(world.clinician)
+        .get(reverse("courses:timeline", args=[world.course_1.public_id]))
+        .content.decode()
+    )
+    assert "Sertraline started (50 mg)" in body
+    assert "Sertraline dose changed (100 mg)" in body

@@ -16,6 +16,7 @@ from openipt.courses import selectors
 from openipt.courses.forms_inventory import LifeEventForm
 from openipt.courses.models import Course, InventoryPerson, LifeEvent, LifeEventKind
 from openipt.courses.selectors import inventory as inventory_selectors
+from openipt.courses.selectors.sessions import medication_events
 from openipt.courses.services import timeline as timeline_services
 from openipt.courses.timeline_svg import TimelineEvent, layout_timeline
 from openipt.courses.views.inventory import (
@@ -27,6 +28,7 @@ from openipt.courses.views.inventory import (
 )
 
 KIND_LABELS = dict(LifeEventKind.choices)
+MEDICATION_VERBS = {"start": "started", "change": "dose changed", "stop": "stopped"}
 
 
 def _people_choices(people: list[InventoryPerson]) -> list[tuple[str, str]]:
@@ -45,17 +47,32 @@ def _choosable(course: Course, event: LifeEvent | None = None) -> list[Inventory
 def timeline(request: HttpRequest, public_id: UUID) -> HttpResponse:
     course = selectors.course_get_for_actor(actor=actor_of(request), public_id=public_id)
     events = list(inventory_selectors.life_events(course=course))
+    medication = medication_events(course=course)
+    markers = [
+        TimelineEvent(
+            key=str(e.public_id),
+            date=e.date,
+            title=e.title,
+            kind_label=KIND_LABELS.get(e.kind, ""),
+            linked_to_onset=e.linked_to_onset,
+        )
+        for e in events
+    ]
+    # Medication starts, dose changes and stops sit on the same axis, so that
+    # changes in mood can be read against them.
+    markers += [
+        TimelineEvent(
+            key=f"{m.medication_public_id}-{m.kind}-{m.date.isoformat()}",
+            date=m.date,
+            title=f"{m.agent} {MEDICATION_VERBS[m.kind]}"
+            + (f" ({m.dose})" if m.kind != "stop" else ""),
+            kind_label="Medication",
+        )
+        for m in medication
+    ]
+    markers.sort(key=lambda marker: marker.date)
     drawing = layout_timeline(
-        [
-            TimelineEvent(
-                key=str(e.public_id),
-                date=e.date,
-                title=e.title,
-                kind_label=KIND_LABELS.get(e.kind, ""),
-                linked_to_onset=e.linked_to_onset,
-            )
-            for e in events
-        ],
+        markers,
         course_start=course.start_date,
         today=timezone.localdate(),
         score_series=inventory_selectors.score_series_for_timeline(course=course),
@@ -66,6 +83,7 @@ def timeline(request: HttpRequest, public_id: UUID) -> HttpResponse:
         {
             "events": [{"event": e, "kind": KIND_LABELS.get(e.kind, "")} for e in events],
             "drawing": drawing,
+            "medication_events": medication,
         }
     )
     return render(request, "courses/inventory/timeline.html", context)
