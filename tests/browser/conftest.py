@@ -32,6 +32,7 @@ from playwright.sync_api import (
     ViewportSize,
     sync_playwright,
 )
+from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -234,3 +235,11 @@ def page(open_page: Callable[[Viewport], Page]) -> Page:
 def phone_page(open_page: Callable[[Viewport], Page]) -> Page:
     """A watched phone (390x844) page."""
     return open_page("phone")
+
+
+@pytest.fixture
+def demo(settings: Settings) -> None:
+    """The seeded demo practice (`make demo`); sign in with tests/browser/demo_helpers.py."""
+    from tests.browser.demo_helpers import seed_demo
+
+    seed_demo(settings)

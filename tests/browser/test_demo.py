@@ -2,55 +2,23 @@
 
 from __future__ import annotations
 
-import re
-import time
 from collections.abc import Callable
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
-from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
-from openipt.core.management.commands.demo_codes import totp_code
-from openipt.core.management.commands.seed_demo import (
-    DEMO_PASSWORD,
-    DEMO_STAFF,
-    NORTHFIELD,
-    RIVERSIDE,
-)
+from openipt.core.management.commands.seed_demo import NORTHFIELD, RIVERSIDE
 from tests.browser.conftest import Viewport
+from tests.browser.demo_helpers import sign_in_as_demo_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SIGN_IN_BUTTON = re.compile(r"sign in", re.IGNORECASE)
-
-
-@pytest.fixture
-def demo(settings: Settings) -> None:
-    settings.DEMO = True
-    call_command("seed_demo", stdout=StringIO())
-
-
-def demo_code() -> str:
-    if 30 - time.time() % 30 < 5:
-        time.sleep(6)
-    return totp_code(at=time.time())
 
 
 def sign_in_as_supervisor(page: Page, live_server: LiveServer) -> None:
     """Sign in as the demo supervisor who works in both practices."""
-    supervisor = next(p for p in DEMO_STAFF if p.full_name == "Sofia Lindqvist")
-    page.goto(f"{live_server.url}/accounts/login/")
-    expect(page.get_by_text("every person here is fictional")).to_be_visible()
-    page.locator('input[name="login"]').fill(supervisor.email)
-    page.locator('input[name="password"]').fill(DEMO_PASSWORD)
-    page.get_by_role("button", name=SIGN_IN_BUTTON).click()
-    page.locator('input[name="code"]').fill(demo_code())
-    page.get_by_role("button", name=SIGN_IN_BUTTON).click()
-    expect(page).to_have_url(f"{live_server.url}/courses/")
+    sign_in_as_demo_staff(page, live_server, "Sofia Lindqvist")
     page.goto(f"{live_server.url}/clients/")
 
 

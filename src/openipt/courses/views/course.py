@@ -41,10 +41,10 @@ from openipt.courses.services.drafts import drafts_discard
 from openipt.courses.state import course_state
 from openipt.practice import selectors as practice_selectors
 from openipt.practice.models import CareTeamRole, Practice, Role
-from openipt.protocol.engine import AgendaCode, advance_decision, agenda_for, gate_status
+from openipt.protocol.engine import advance_decision, agenda_for, gate_status
 from openipt.protocol.phases import Phase
 from openipt.protocol.problem_areas import label_for
-from openipt.protocol.tasks import TaskCode, get_task, tasks_for
+from openipt.protocol.tasks import TaskCode, tasks_for
 from openipt.protocol.variants import Variant, get_variant
 
 
@@ -234,13 +234,6 @@ def _overview_context(course: Course) -> dict[str, Any]:
         )
     total = course.planned_sessions
     agenda = agenda_for(state, next_number) if not total or next_number <= total else ()
-    # The ending is raised in the middle phase, 2-4 sessions before the end: once
-    # the agenda asks for it (or it is done), offer the termination task to tick.
-    if course.phase == Phase.MIDDLE and (
-        TaskCode.ENDING_RAISED in state.done
-        or any(item.code == AgendaCode.RAISE_ENDING for item in agenda)
-    ):
-        tasks = (*tasks, get_task(TaskCode.ENDING_RAISED, variant.features))
     focus = list(
         FocusArea.objects.filter(course=course, ended_at=None).select_related(
             "dispute_person", "grief_person"
