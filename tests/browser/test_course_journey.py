@@ -102,9 +102,8 @@ class Journey:
     def on_overview(self, *, phase: str, held: int) -> None:
         page = self.page
         expect(page.get_by_role("heading", name=VARIANT, level=1)).to_be_visible()
-        expect(page.locator(".page-header .subtitle")).to_contain_text(
-            f"Session {held} of 16 · {phase}"
-        )
+        progress = f"Session {held} of 16" if held else "No session yet · 16 planned"
+        expect(page.locator(".page-header .subtitle")).to_contain_text(f"{progress} · {phase}")
         expect(page.get_by_role("heading", name=f"{phase}: tasks")).to_be_visible()
 
     # --- moving around ----------------------------------------------------------------
@@ -601,14 +600,16 @@ def test_new_clinician_runs_a_whole_16_session_course_in_the_demo(
     expect(details).to_contain_text("16 attended of 16 planned")
     expect(details).to_contain_text("Role transition")
     expect(details).to_contain_text("Responded")
-    expect(details).to_contain_text("End treatment: Back in touch if the warning signs return.")
+    expect(details).to_contain_text("End treatment")
+    expect(details).to_contain_text("Back in touch if the warning signs return.")
+    expect(details).to_contain_text("Closed")
     rows = summary.locator("table tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.filter(has_text="Role transition").locator("td")).to_have_text(
-        [re.compile(r"^Role transition"), "2", "7"]
+        [re.compile(r"^Role transition"), "2/10", "7/10"]
     )
     expect(rows.filter(has_text=GOAL).locator("td")).to_have_text(
-        [re.compile(f"^{GOAL}"), "3", "8"]
+        [re.compile(f"^{GOAL}"), "3/10", "8/10"]
     )
     expect(summary).to_contain_text(WARNING_SIGNS)
     j.screenshot("course-summary")

@@ -359,7 +359,7 @@ def _seed_course(spec: DemoCourse, actor: User, client: Client, today: datetime.
                 experiment_review(
                     actor=actor,
                     experiment=experiment,
-                    status="done",
+                    status="reviewed",
                     review_note="Went better than expected.",
                 )
     if spec.circle_end_moves:

@@ -200,11 +200,15 @@ COURSE_RECORD_LINKS = (
     ("Medication", ("courses:medication", "courses:medication_list")),
     ("Progress review", ("courses:termination", "courses:review")),
 )
+# The progress review belongs to the termination phase; it is not offered before.
+LINKS_FOR_TERMINATION_ONLY = frozenset({"Progress review"})
 
 
 def _course_links(course: Course) -> dict[str, str]:
     links: dict[str, str] = {}
     for label, names in COURSE_RECORD_LINKS:
+        if label in LINKS_FOR_TERMINATION_ONLY and course.phase != Phase.TERMINATION:
+            continue
         for name in names:
             try:
                 links[label] = reverse(name, kwargs={"public_id": course.public_id})
