@@ -475,3 +475,17 @@ def test_overview_offers_to_raise_the_ending_when_it_is_due(
             recorded_by=world.clinician,
         )
     assert 'value="ending_raised"' in http.get(url).content.decode()
+
+
+def test_retiring_a_goal_with_a_malformed_id_is_not_a_server_error(
+    world: World, client_for: ClientFor
+) -> None:
+    goal = goal_add(actor=world.clinician, course=world.course_1, text="Call Sam")
+    http = client_for(world.clinician)
+    url = reverse("courses:goals", args=[world.course_1.public_id])
+    assert http.post(url, {"end_goal": "not-a-uuid"}).status_code == 302
+    goal.refresh_from_db()
+    assert goal.ended_at is None
+    assert http.post(url, {"end_goal": str(goal.public_id)}).status_code == 302
+    goal.refresh_from_db()
+    assert goal.ended_at is not None

@@ -557,7 +557,14 @@ def goals(request: HttpRequest, public_id: UUID) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if "end_goal" in request.POST:
-            goal = Goal.objects.filter(course=course, public_id=request.POST["end_goal"]).first()
+            # A malformed id is "no such goal", never a server error.
+            try:
+                goal_id = UUID(request.POST["end_goal"])
+            except ValueError:
+                goal_id = None
+            goal = (
+                Goal.objects.filter(course=course, public_id=goal_id).first() if goal_id else None
+            )
             if goal is not None:
                 formulation_services.goal_end(actor=actor, goal=goal)
                 messages.success(request, "Goal retired. It stays in the course record.")
