@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "openipt.practice",
     "openipt.audit",
     "openipt.courses",
+    "openipt.measures",
+    "openipt.safety",
     "openipt.portal",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -54,6 +56,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -267,6 +271,17 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG or DEMO
 
 # --- E-mail ------------------------------------------------------------------
+# Background work (notification delivery, alert escalation) goes through the
+# django-tasks API. The default backend keeps the queue in our own database and
+# is worked by `manage.py db_worker`; the same task code runs on another
+# backend when one machine is not enough.
+TASKS = {
+    "default": {
+        "BACKEND": env_str("OPENIPT_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
 EMAIL_BACKEND = env_str(
     "OPENIPT_EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
