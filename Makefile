@@ -72,10 +72,12 @@ migrate: $(STAMP) $(DEMO_KEY_FILE) ## Apply migrations to the demo database
 	mkdir -p $(DEMO_DATA_DIR)/static
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --no-input
 
-demo: migrate ## Seed Demo Health (idempotent), print the logins, serve on 127.0.0.1:8000
+demo: migrate ## Seed Demo Health (idempotent), print the logins, serve on 127.0.0.1:8000 with a worker
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
-	@echo "Serving the demo on http://$(DEMO_ADDR)/ (Ctrl-C stops it)."
-	exec $(DEMO_ENV) $(BIN)/python manage.py runserver --noreload $(DEMO_ADDR)
+	@echo "Serving the demo on http://$(DEMO_ADDR)/ with its background worker (Ctrl-C stops both)."
+	$(DEMO_ENV) $(BIN)/python manage.py db_worker --no-startup-delay --interval 2 & \
+		worker=$$!; trap 'kill $$worker 2>/dev/null || true' EXIT INT TERM; \
+		$(DEMO_ENV) $(BIN)/python manage.py runserver --noreload $(DEMO_ADDR)
 
 demo-codes: $(STAMP) $(DEMO_KEY_FILE) ## Print the current demo authenticator codes
 	@$(DEMO_ENV) $(BIN)/python manage.py demo_codes

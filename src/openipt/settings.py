@@ -295,6 +295,19 @@ EMAIL_HOST_PASSWORD = env_str("OPENIPT_EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("OPENIPT_EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env_str("OPENIPT_DEFAULT_FROM_EMAIL", "OpenIPT <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Only read by the file-based backend (django.core.mail.backends.filebased.EmailBackend).
+EMAIL_FILE_PATH = env_str("OPENIPT_EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
+
+# The address people use to reach this site, for the links in e-mails that the
+# background worker sends (it has no request to take the address from), e.g.
+# https://openipt.clinic.example. Default: the first allowed host.
+BASE_URL = env_str("OPENIPT_BASE_URL").rstrip("/")
+if not BASE_URL:
+    _first_host = ALLOWED_HOSTS[0].lstrip(".")
+    if HTTPS:
+        BASE_URL = f"https://{_first_host}"
+    else:
+        BASE_URL = f"http://{_first_host}" + (":8000" if DEBUG or DEMO else "")
 
 # --- Logging -------------------------------------------------------------------
 # Log lines carry request ids and public UUIDs only: never names, e-mail

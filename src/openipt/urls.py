@@ -12,6 +12,8 @@ urlpatterns = [
     path("practice/switch/", practice_views.switch_practice, name="switch_practice"),
     path("clients/", include("openipt.practice.urls")),
     path("courses/", include("openipt.courses.urls")),
+    path("safety/", include("openipt.safety.urls")),
+    path("measures/", include("openipt.measures.urls")),
     path("manage/", include("openipt.practice.manage_urls")),
     path("groups/", practice_views.facilitator_home, name="facilitator_home"),
     path("organisation/", practice_views.programme_overview, name="programme_overview"),

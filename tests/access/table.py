@@ -12,7 +12,13 @@ from typing import Any
 
 from openipt.accounts.services import invitation_create
 from openipt.practice.models import Role
-from tests.access import courses_table, inventory_table, sessions_table
+from tests.access import (
+    courses_table,
+    inventory_table,
+    measures_table,
+    safety_table,
+    sessions_table,
+)
 from tests.access.spec import (
     LOGIN,
     REDIRECT,
@@ -169,7 +175,7 @@ TABLE: dict[str, Entry] = {
 }
 
 # Each area of the product keeps its entries in its own module.
-for _area in (courses_table, sessions_table, inventory_table):
+for _area in (courses_table, sessions_table, inventory_table, measures_table, safety_table):
     _overlap = set(_area.ENTRIES) & set(TABLE)
     assert not _overlap, _overlap
     TABLE.update(_area.ENTRIES)
