@@ -273,8 +273,9 @@ def test_course_start_and_today_labels_do_not_collide() -> None:
 
 
 def test_measure_scores_can_share_the_axis() -> None:
-    """The slot for measure scores: none yet from the selector, but a series passed to
-    the layout is drawn below the axis on the same time scale."""
+    """The slot for measure scores: a course without questionnaires has none, and a
+    series passed to the layout is drawn below the axis on the same time scale
+    (tests/measures_outcomes shows the selector filling it from real scores)."""
     assert score_series_for_timeline(course=Course()) == []
     series = ScoreSeries(
         "PHQ-9",

@@ -309,6 +309,10 @@ if not BASE_URL:
     else:
         BASE_URL = f"http://{_first_host}" + (":8000" if DEBUG or DEMO else "")
 
+# How many days a questionnaire sent to a client's portal stays open, unless the
+# clinician chooses otherwise when sending it.
+MEASURE_REQUEST_VALID_DAYS = env_int("OPENIPT_MEASURE_REQUEST_VALID_DAYS", 7, minimum=1)
+
 # --- Logging -------------------------------------------------------------------
 # Log lines carry request ids and public UUIDs only: never names, e-mail
 # addresses, tokens or clinical text. Request paths never contain them either.

@@ -19,6 +19,10 @@ def course_args(world: World) -> dict[str, Any]:
     return {"public_id": world.course_1.public_id}
 
 
+def chart_args(world: World) -> dict[str, Any]:
+    return {"public_id": world.course_1.public_id, "instrument_code": "phq9"}
+
+
 def client_2_args(world: World) -> dict[str, Any]:
     return {"client_id": world.client_2.public_id}
 
@@ -52,4 +56,6 @@ ENTRIES: dict[str, Entry] = {
         outcomes(404, clinician=REDIRECT, supervisor=403), args=course_args
     ),
     "courses:summary": Entry(COURSE_READERS, args=course_args),
+    # A course's chart is part of the course record: the same readers.
+    "courses:chart": Entry(COURSE_READERS, args=chart_args),
 }

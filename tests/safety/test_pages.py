@@ -48,7 +48,7 @@ def test_alert_page_shows_the_facts_history_and_form_and_is_audited(
     response = client_for(world.clinician).get(_detail(alert))
     body = response.content.decode()
     assert response.status_code == 200
-    assert "Alice Anders" in body and "phq9-9" in body
+    assert "Alice Anders" in body and "Item 9: Thoughts that you would be better off dead" in body
     assert "it is not a risk assessment" in body
     assert 'name="action"' in body and "Contacted the client" in body
     assert "entered by Clara Clinician" in body

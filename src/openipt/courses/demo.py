@@ -40,6 +40,7 @@ from openipt.courses.services.termination import (
     termination_review_save,
 )
 from openipt.courses.services.timeline import life_event_add
+from openipt.measures.demo import seed_session_measures
 from openipt.practice.models import Client
 from openipt.protocol.phases import Phase
 
@@ -288,7 +289,9 @@ def _seed_course(spec: DemoCourse, actor: User, client: Client, today: datetime.
                 start_date=today - datetime.timedelta(days=90),
             ),
         )
-    for task in ("baseline_measure", "diagnosis_given", "sick_role_given"):
+    # The baseline questionnaire is recorded with session 1 below, which marks
+    # the baseline task done by itself.
+    for task in ("diagnosis_given", "sick_role_given"):
         course_mark_task(actor=actor, course=course, task=task)
     if len(people) >= 2:
         course_mark_task(actor=actor, course=course, task="inventory")
@@ -348,6 +351,9 @@ def _seed_course(spec: DemoCourse, actor: User, client: Client, today: datetime.
                 interval_history=_interval_text(number),
                 techniques=_techniques(number),
             ),
+        )
+        seed_session_measures(
+            actor=actor, course=course, session=session, client_name=spec.client, day=day
         )
         if number > 1 and number % 2 == 0 and course.phase == Phase.MIDDLE:
             experiment = experiment_assign(

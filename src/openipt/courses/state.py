@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from openipt.courses.models import Course, ExperimentStatus, FocusArea
+import datetime
+
+from django.utils import timezone
+
+from openipt.courses.models import Course, ExperimentStatus, FocusArea, Session
+from openipt.measures.models import MeasureAdministration
 from openipt.protocol.engine import CourseState
 from openipt.protocol.phases import Phase, PhasePlan
 from openipt.protocol.tasks import TaskCode
@@ -35,9 +40,17 @@ def course_state(course: Course) -> CourseState:
     if course.circle_versions.exists():
         done.add(TaskCode.CLOSENESS_CIRCLE)
     last_session = course.sessions.order_by("-number").values_list("number", flat=True).first()
-    # Measures arrive with the measures issue; until then a clinician marks the
-    # baseline as done, and the engine is told it is current.
-    sessions_since_measure = 0 if TaskCode.BASELINE_MEASURE in done else None
+    measured_for = latest_measure_session(course)
+    if measured_for is not None:
+        # A questionnaire in the record is the baseline measure.
+        done.add(TaskCode.BASELINE_MEASURE)
+        sessions_since_measure: int | None = max((last_session or 0) - measured_for, 0)
+    elif TaskCode.BASELINE_MEASURE in done:
+        # Ticked by hand (a baseline taken outside OpenIPT, or before measures
+        # were recorded here): the engine is told it is current, as before.
+        sessions_since_measure = 0
+    else:
+        sessions_since_measure = None
     return CourseState(
         variant_code=course.variant,
         plan=plan_of(course),
@@ -53,3 +66,36 @@ def course_state(course: Course) -> CourseState:
         ).count(),
         area_labels=dict(course.practice.problem_area_labels or {}),
     )
+
+
+def latest_measure_session(course: Course) -> int | None:
+    """The session the course's latest questionnaire counts for, or None when there is none.
+
+    A questionnaire linked to a session counts for it; one completed between
+    sessions counts for the first session on or after its date, or the next
+    one when none is recorded yet (the rule `measures.selectors.score_series`
+    uses). Corrected questionnaires count through their correction. One or two
+    queries.
+    """
+    latest = (
+        MeasureAdministration.objects.filter(course=course, superseded=False)
+        .order_by("-administered_at", "-id")
+        .values_list("session__number", "administered_at")
+        .first()
+    )
+    if latest is None:
+        return None
+    number, at = latest
+    if number is not None:
+        return int(number)
+    return _session_on_or_after(course, timezone.localdate(at))
+
+
+def _session_on_or_after(course: Course, day: datetime.date) -> int:
+    numbers = list(
+        Session.objects.filter(course=course).order_by("number").values_list("number", "date")
+    )
+    for number, date in numbers:
+        if date >= day:
+            return int(number)
+    return (numbers[-1][0] + 1) if numbers else 1

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from openipt.courses.views import course as course_views
+from openipt.courses.views import outcomes as outcome_views
 from openipt.courses.views import termination as termination_views
 
 app_name = "courses"
@@ -21,6 +22,11 @@ urlpatterns = [
     path("<uuid:public_id>/close/", course_views.close, name="close"),
     path("<uuid:public_id>/review/", termination_views.termination, name="termination"),
     path("<uuid:public_id>/summary/", termination_views.summary, name="summary"),
+    path(
+        "<uuid:public_id>/charts/<slug:instrument_code>.svg",
+        outcome_views.chart,
+        name="chart",
+    ),
     path("", include("openipt.courses.urls_inventory")),
     path("", include("openipt.courses.urls_sessions")),
 ]

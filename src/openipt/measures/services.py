@@ -86,7 +86,7 @@ __all__ = [
 
 
 def request_valid_days() -> int:
-    return int(getattr(settings, "MEASURE_REQUEST_VALID_DAYS", DEFAULT_REQUEST_VALID_DAYS))
+    return int(settings.MEASURE_REQUEST_VALID_DAYS)
 
 
 def _audit_course(

@@ -29,6 +29,7 @@ from openipt.practice.models import (
     Practice,
     Role,
 )
+from openipt.safety.selectors import can_read_plan
 
 CLIENTS_PER_PAGE = 25
 
@@ -148,6 +149,7 @@ def client_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
             and not any(c.status == "active" for c in courses)
             and client.care_team.filter(user=actor, role="clinician").exists(),
             "care_team": selectors.care_team_for_client(client=client),
+            "can_read_safety_plan": can_read_plan(actor=actor, client=client),
             "can_manage_care_team": policies.can_manage_care_team(roles),
             "can_archive": policies.can_archive_client(roles),
             "can_invite": policies.can_invite_client(roles)

@@ -242,6 +242,12 @@ def can_write_plan(*, actor: User, client: Client) -> bool:
     return Role.CLINICIAN in roles and _on_care_team_as_clinician(actor, client)
 
 
+def can_read_plan(*, actor: User, client: Client) -> bool:
+    """Whether the client record page may link to the safety plan (care team or supervisor)."""
+    roles = roles_for(actor).in_practice(client.practice_id)
+    return can_write_plan(actor=actor, client=client) or Role.SUPERVISOR in roles
+
+
 def plan_client_for_reading(*, actor: User, public_id: UUID | str) -> tuple[Client, bool]:
     """(client, can_write) for a plan the actor may read; 404 for anyone else.
 

@@ -5,6 +5,7 @@ Thin: selectors read (404 outside reach), services write (and audit).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +21,8 @@ from openipt.accounts.models import User
 from openipt.audit.models import AuditAction
 from openipt.audit.services import record
 from openipt.courses.selectors import courses_visible_to
+from openipt.measures.selectors import instrument_for_practice
+from openipt.measures.services import RISK_SOURCE_TYPE as MEASURE_SOURCE
 from openipt.practice.models import Practice
 from openipt.practice.selectors import clients_visible_to, own_client_record
 from openipt.safety import selectors
@@ -77,11 +80,15 @@ def _render_alert(
     request: HttpRequest, alert: RiskAlert, form: AcknowledgeForm, *, status: int = 200
 ) -> HttpResponse:
     actor = _actor(request)
+    instrument_label, risk_items = _describe_source(alert)
     return render(
         request,
         "safety/alert_detail.html",
         {
             "alert": alert,
+            "instrument_label": instrument_label,
+            "risk_items": risk_items,
+            "source_is_questionnaire": alert.source_type == MEASURE_SOURCE,
             "form": form,
             "history": selectors.alert_history(alert),
             "notifications": selectors.alert_notifications(alert),
@@ -96,6 +103,33 @@ def _render_alert(
         },
         status=status,
     )
+
+
+@dataclass(frozen=True)
+class RiskItemLine:
+    number: str
+    text: str
+
+
+def _describe_source(alert: RiskAlert) -> tuple[str, list[RiskItemLine]]:
+    """The questionnaire's name and the wording of its positive risk items.
+
+    The alert stores item ids only; the wording comes from the definition, so an
+    item the practice has no licensed text for shows its id instead.
+    """
+    try:
+        instrument = instrument_for_practice(alert.practice, alert.instrument_code)
+    except (KeyError, LookupError, ValueError):
+        return alert.instrument_code.upper(), [RiskItemLine("", i) for i in alert.risk_link_ids]
+    numbers = {item.link_id: str(n) for n, item in enumerate(instrument.items, start=1)}
+    lines = []
+    for link_id in alert.risk_link_ids:
+        try:
+            text = instrument.item(link_id).text or link_id
+        except KeyError:
+            text = link_id
+        lines.append(RiskItemLine(numbers.get(link_id, ""), text))
+    return instrument.short_title, lines
 
 
 def _sees_plan(actor: User, alert: RiskAlert) -> bool:

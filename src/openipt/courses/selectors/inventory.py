@@ -12,6 +12,7 @@ from uuid import UUID
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from openipt.courses.models import (
     CirclePlacement,
@@ -20,7 +21,8 @@ from openipt.courses.models import (
     InventoryPerson,
     LifeEvent,
 )
-from openipt.courses.timeline_svg import ScoreSeries
+from openipt.courses.timeline_svg import ScorePoint, ScoreSeries
+from openipt.measures.selectors import instruments_for_practice, score_series
 
 
 def inventory_people(*, course: Course) -> QuerySet[InventoryPerson]:
@@ -78,10 +80,23 @@ def life_event_get(*, course: Course, public_id: UUID | str) -> LifeEvent:
 
 
 def score_series_for_timeline(*, course: Course) -> list[ScoreSeries]:
-    """Measure scores to draw on the timeline's axis: none yet.
+    """Measure scores to draw on the timeline's axis: one series per instrument given.
 
-    The measures app will return one `ScoreSeries` per instrument given in this
-    course (e.g. PHQ-9 totals by date); `timeline_svg.layout_timeline` already
-    draws them in the score band below the axis.
+    Totals by the date they were given, scaled to each instrument's maximum
+    (the timeline draws them in the score band below the axis). Three queries.
     """
-    return []
+    if course.pk is None:
+        return []
+    series = score_series(course)
+    if not series:
+        return []
+    instruments = instruments_for_practice(course.practice)
+    return [
+        ScoreSeries(
+            name=instruments[code].short_title,
+            points=[ScorePoint(timezone.localdate(at), float(total)) for at, _n, total in points],
+            max_value=float(instruments[code].max_total),
+        )
+        for code, points in sorted(series.items())
+        if code in instruments
+    ]

@@ -38,7 +38,14 @@ from openipt.courses.selectors.sessions import drafts_for
 from openipt.courses.services import course as course_services
 from openipt.courses.services import formulation as formulation_services
 from openipt.courses.services.drafts import drafts_discard
-from openipt.courses.state import course_state
+from openipt.courses.state import course_state, latest_measure_session
+from openipt.measures.chart_data import (
+    CaseloadScore,
+    caseload_score,
+    course_progress,
+    recovery_parameters_for,
+)
+from openipt.measures.selectors import instruments_for_practice, measures_due
 from openipt.practice import selectors as practice_selectors
 from openipt.practice.models import CareTeamRole, Practice, Role
 from openipt.protocol.engine import advance_decision, agenda_for, gate_status
@@ -46,6 +53,7 @@ from openipt.protocol.phases import Phase
 from openipt.protocol.problem_areas import label_for
 from openipt.protocol.tasks import TaskCode, tasks_for
 from openipt.protocol.variants import Variant, get_variant
+from openipt.safety.selectors import open_alerts_for_home
 
 
 def _actor(request: HttpRequest) -> User:
@@ -80,6 +88,39 @@ class CaseloadRow:
     overdue: list[str]
     days_since: int | None
     variant: Variant
+    score: CaseloadScore | None
+
+
+def _caseload_scores(courses: list[Course], practice: Practice) -> dict[int, CaseloadScore]:
+    """Latest score, change and on-track status per course, from the numbers
+    `caseload_for_actor` annotated.
+
+    Three queries whatever the number of courses (the practice's instruments and
+    calibrations); a course without scores, or with an instrument the practice
+    no longer has, gets none.
+    """
+    instruments = instruments_for_practice(practice)
+
+    def annotated(course: Course, name: str) -> Any:
+        return getattr(course, name, None)
+
+    used = {annotated(c, "score_instrument") for c in courses} & set(instruments)
+    parameters = recovery_parameters_for(practice, [instruments[code] for code in sorted(used)])
+    scores: dict[int, CaseloadScore] = {}
+    for course in courses:
+        code = annotated(course, "score_instrument")
+        if code not in used or annotated(course, "latest_total") is None:
+            continue
+        scores[course.pk] = caseload_score(
+            instruments[code],
+            parameters[code],
+            baseline=annotated(course, "baseline_total"),
+            baseline_session=annotated(course, "baseline_session"),
+            latest=annotated(course, "latest_total"),
+            latest_session=annotated(course, "latest_session"),
+            count=annotated(course, "score_count") or 0,
+        )
+    return scores
 
 
 @login_required
@@ -89,6 +130,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
     if practice is None or not roles & {Role.CLINICIAN, Role.SUPERVISOR}:
         raise PermissionDenied
     courses = list(caseload_for_actor(actor=_actor(request), practice=practice))
+    scores = _caseload_scores(courses, practice)
     today = timezone.localdate()
     phase_filter = request.GET.get("phase", "")
     only_overdue = request.GET.get("overdue") == "1"
@@ -106,6 +148,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
                 overdue=items,
                 days_since=(today - last_date).days if last_date else None,
                 variant=get_variant(course.variant),
+                score=scores.get(course.pk),
             )
         )
     sort = request.GET.get("sort", "")
@@ -128,6 +171,8 @@ def caseload(request: HttpRequest) -> HttpResponse:
             "only_overdue": only_overdue,
             "sort": sort,
             "phases": list(Phase),
+            # The safety loop's promise: an open alert is on the home page at once.
+            "open_alerts": open_alerts_for_home(actor=_actor(request), practice=practice),
         },
     )
 
@@ -198,6 +243,7 @@ COURSE_RECORD_LINKS = (
     ("Timeline", ("courses:timeline",)),
     ("Experiments", ("courses:experiments", "courses:experiment_list")),
     ("Medication", ("courses:medication", "courses:medication_list")),
+    ("Questionnaires", ("measures:history",)),
     ("Progress review", ("courses:termination", "courses:review")),
 )
 # The progress review belongs to the termination phase; it is not offered before.
@@ -215,6 +261,8 @@ def _course_links(course: Course) -> dict[str, str]:
             except NoReverseMatch:
                 continue
             break
+    # The safety plan belongs to the client, not the course, but is read from here.
+    links["Safety plan"] = reverse("safety:plan", kwargs={"client_id": course.client.public_id})
     return links
 
 
@@ -245,6 +293,9 @@ def _overview_context(course: Course) -> dict[str, Any]:
     )
     goals = list(Goal.objects.filter(course=course, ended_at=None).select_related("focus_area"))
     contract = course.contracts.order_by("-number").first()
+    # A questionnaire in the record is the baseline: that tick is no longer the clinician's.
+    measured = latest_measure_session(course) is not None
+    links = _course_links(course)
     segments = []
     if total:
         for phase, first, last in (
@@ -274,7 +325,8 @@ def _overview_context(course: Course) -> dict[str, Any]:
             {
                 "task": t,
                 "done": t.code in state.done,
-                "markable": t.code not in course_services.DERIVED_TASKS,
+                "markable": t.code not in course_services.DERIVED_TASKS
+                and not (t.code == TaskCode.BASELINE_MEASURE and measured),
             }
             for t in tasks
         ],
@@ -294,7 +346,12 @@ def _overview_context(course: Course) -> dict[str, Any]:
         "transitions": course.transitions.select_related("by"),
         "plan_changes": course.boundary_changes.select_related("changed_by"),
         "is_closed": course.status == CourseStatus.CLOSED,
-        "course_links": _course_links(course),
+        "course_links": links,
+        "progress": course_progress(course),
+        "questionnaires_url": links.get("Questionnaires", ""),
+        "due_measures": []
+        if course.status == CourseStatus.CLOSED
+        else [d for d in measures_due(course) if d.due_now],
     }
 
 

@@ -43,6 +43,7 @@ from openipt.courses.selectors import sessions as session_selectors
 from openipt.courses.services import drafts as draft_services
 from openipt.courses.services import sessions as session_services
 from openipt.courses.state import course_state
+from openipt.measures.chart_data import scores_for_session
 from openipt.protocol.adherence import items_for
 from openipt.protocol.engine import AgendaItem, agenda_for
 from openipt.protocol.errors import ProtocolError
@@ -347,6 +348,9 @@ def render_session_page(
         ),
         "experiment_form": experiment_form
         or (experiment_form_for(course) if session is not None and can_write else None),
+        # Scores as they stood at this session (a new session: everything so far).
+        "session_scores": scores_for_session(course, number),
+        "questionnaires_url": _questionnaires_url(course),
     }
     if session is not None:
         context["note"] = note
@@ -362,6 +366,10 @@ def render_session_page(
         # The new-session page shows the agenda and the experiments to review.
         audit_read(request, course, "session_new")
     return render(request, "courses/sessions/session.html", context, status=status)
+
+
+def _questionnaires_url(course: Course) -> str:
+    return reverse("measures:history", kwargs={"public_id": course.public_id})
 
 
 def _technique_display(use: TechniqueUse) -> dict[str, Any]:

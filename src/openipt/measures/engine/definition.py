@@ -41,11 +41,13 @@ V = TypeVar("V")
 # 1.96 is the two-sided 95 % point of the normal distribution used by Jacobson & Truax.
 JT_CRITICAL = 1.96
 
-_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+# Lengths match the database columns that store codes and versions
+# (measures.models: 32 and 16 characters).
+_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _LINK_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_BAND_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_BAND_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _LOINC_RE = re.compile(r"^([0-9]{1,7})-([0-9])$")
-_VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,31}$")
+_VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,15}$")
 # linkIds that would collide with the keys `with_licensed_text` and `InvalidAnswers` use.
 _RESERVED_LINK_IDS = frozenset({"stem", "__all__"})
 
@@ -776,12 +778,14 @@ def parse_definition(data: Mapping[str, Any]) -> Instrument:
     code = top.text("code", allow_empty=False)
     if code is not None and not _CODE_RE.match(code):
         top.problem(
-            f"code '{code}' must be 1–40 lower-case letters, digits, '_' or '-' "
+            f"code '{code}' must be 1–32 lower-case letters, digits, '_' or '-' "
             "and start with a letter or digit"
         )
     version = top.text("version", allow_empty=False)
     if version is not None and not _VERSION_RE.match(version):
-        top.problem(f"version '{version}' must be short and contain no spaces (e.g. '1.0')")
+        top.problem(
+            f"version '{version}' must be at most 16 characters with no spaces (e.g. '1.0')"
+        )
     title = top.text("title", allow_empty=False)
     short_title = top.text("shortTitle", required=False, default=title or "", allow_empty=False)
     language = top.text("language", required=False, default="en", allow_empty=False)

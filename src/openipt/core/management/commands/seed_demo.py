@@ -35,6 +35,7 @@ from openipt.practice.models import (
     PracticeKind,
     Role,
 )
+from openipt.safety.demo import seed_demo_safety
 
 DEMO_ORGANISATION = "Demo Health"
 RIVERSIDE = "Riverside Clinic"
@@ -375,7 +376,17 @@ def seed() -> None:
         if spec.archived:
             services.client_archive(actor=admin, client=client)
         clients[f"{spec.given_name} {spec.family_name}"] = client
-    # A living caseload: courses in every phase and several IPT variants.
+    # Crisis lines, the alert deadline and on-call, and one client's safety plan
+    # (the clinician's care-team membership must exist first: it does, above).
+    seed_demo_safety(
+        admin=admin,
+        practice=practices[RIVERSIDE],
+        on_call=memberships[("Sofia Lindqvist", RIVERSIDE)],
+        clinician=staff["Maya Okafor"],
+        plan_client=clients["Jordan Ellis"],
+    )
+    # A living caseload: courses in every phase and several IPT variants, with
+    # questionnaires at every session (one of them raising a risk alert).
     seed_demo_courses(staff=staff, clients=clients)
 
 
