@@ -25,7 +25,11 @@ from openipt.core.management.commands.seed_demo import (
     NORTHFIELD,
     RIVERSIDE,
 )
+from openipt.courses.models import Course
+from openipt.measures.chart_data import course_progress
+from openipt.measures.engine import TrackStatus
 from openipt.practice.models import Client, Membership, Organisation, PracticeKind, Role
+from openipt.safety.models import AlertStatus, RiskAlert
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +164,25 @@ def test_demo_codes_prints_the_current_code() -> None:
     after = totp_code(at=time.time())
     assert before in out.getvalue() or after in out.getvalue()
     assert DEMO_STAFF[0].email in out.getvalue()
+
+
+@pytest.mark.usefixtures("demo_mode")
+def test_demo_scores_tell_each_measurement_story_and_one_alert_is_open() -> None:
+    """GIVEN the seeded demo WHEN each course's progress is computed from its
+    scores THEN Jordan is on track, Aisha is not on track, Margaret and Wei are in
+    remission, and Lucía's first PHQ-9 raised the demo's one open risk alert."""
+    seed()
+    progress = {
+        f"{course.client.given_name} {course.client.family_name}": {
+            p.instrument.code: p for p in course_progress(course).instruments
+        }
+        for course in Course.objects.select_related("client", "practice")
+    }
+    assert progress["Jordan Ellis"]["phq9"].status == TrackStatus.ON_TRACK
+    assert progress["Aisha Bello"]["phq9"].status == TrackStatus.NOT_ON_TRACK
+    for name in ("Margaret O'Brien", "Wei Zhang"):
+        assert progress[name]["phq9"].outcome.remission is True, name
+    assert progress["Margaret O'Brien"]["gds15"].outcome.n_scores == 15
+    alerts = RiskAlert.objects.filter(status=AlertStatus.OPEN)
+    assert [a.client.family_name for a in alerts] == ["Fernández"]
+    assert alerts[0].risk_link_ids == ["phq9-9"]
