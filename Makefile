@@ -13,6 +13,12 @@ BIN := $(VENV)/bin
 # Rebuilt (and the dependencies reinstalled) only when the lock or pyproject change.
 STAMP := $(VENV)/.openipt-installed
 CHROMIUM := /usr/bin/chromium
+# axe-core (accessibility rules) for the browser tests, from the npm registry
+# into a project-local, git-ignored directory; the stamp names the version so
+# that changing it reinstalls.
+AXE_VERSION := 4.14.1
+AXE_DIR := var/node
+AXE_STAMP := $(AXE_DIR)/.axe-core-$(AXE_VERSION)
 
 # The demo keeps its own database and static root under var/demo, and its
 # encryption key beside (not inside) that directory, as a real install should.
@@ -36,7 +42,7 @@ TEST_DATABASE_URL ?=
 PYTEST_ARGS ?=
 
 .PHONY: help setup chromium demo demo-codes demo-reset migrate lint format typecheck \
-	migrations-check test test-sqlite test-postgres clean
+	migrations-check messages axe test test-sqlite test-postgres clean
 
 help: ## List the commands
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -54,6 +60,14 @@ setup: $(STAMP) ## Create .venv and install the locked dependencies (only when t
 
 chromium: ## Install Debian's chromium for the browser tests if it is missing
 	@test -x $(CHROMIUM) || bash scripts/apt-install chromium
+
+$(AXE_STAMP):
+	@command -v npm >/dev/null || bash scripts/apt-install npm
+	npm install --prefix $(AXE_DIR) --no-save --no-audit --no-fund --loglevel=error \
+		axe-core@$(AXE_VERSION)
+	touch $@
+
+axe: $(AXE_STAMP) ## Install axe-core for the browser tests' accessibility checks (var/node)
 
 # Made once and never replaced: a new key would make the demo's encrypted text
 # unreadable, so a database without its key is an error (see demo-reset).
@@ -102,16 +116,29 @@ migrations-check: $(STAMP) ## Fail if a model change has no migration
 		'from openipt.core.crypto import generate_key; print(generate_key())')" \
 		$(BIN)/python manage.py makemigrations --check --dry-run
 
+# The translation catalogues (src/openipt/locale). Run after marking new
+# strings, translate the new entries in the .po file, run again, and commit
+# both the .po and the compiled .mo: the suite and the app need no gettext.
+# (Like migrations-check, it only needs settings to load: a throw-away key.)
+MESSAGES_ENV = $(CHECK_ENV) OPENIPT_ENCRYPTION_KEYS="$$($(CURDIR)/$(BIN)/python -c \
+	'from openipt.core.crypto import generate_key; print(generate_key())')"
+messages: $(STAMP) ## Update the Spanish catalogue from the code and compile it (installs gettext)
+	@command -v msgfmt >/dev/null || bash scripts/apt-install gettext
+	cd src/openipt && $(MESSAGES_ENV) $(CURDIR)/$(BIN)/python $(CURDIR)/manage.py makemessages \
+		--locale es --add-location file --no-obsolete --ignore 'static/*'
+	cd src/openipt && $(MESSAGES_ENV) $(CURDIR)/$(BIN)/python $(CURDIR)/manage.py compilemessages \
+		--locale es
+
 # Browser tests must run, never skip: OPENIPT_REQUIRE_BROWSER turns a missing
 # chromium into a failure.
-test-sqlite: $(STAMP) chromium
+test-sqlite: $(STAMP) chromium axe
 	env -u DATABASE_URL OPENIPT_REQUIRE_BROWSER=1 $(BIN)/pytest $(PYTEST_ARGS)
 
-test-postgres: $(STAMP) chromium
+test-postgres: $(STAMP) chromium axe
 	@if [ -z "$(TEST_DATABASE_URL)" ]; then echo "TEST_DATABASE_URL is not set." >&2; exit 1; fi
 	env DATABASE_URL='$(TEST_DATABASE_URL)' OPENIPT_REQUIRE_BROWSER=1 $(BIN)/pytest $(PYTEST_ARGS)
 
-test: $(STAMP) chromium ## Lint, type-check, check migrations, pytest on SQLite (and PostgreSQL if TEST_DATABASE_URL)
+test: $(STAMP) chromium axe ## Lint, type-check, check migrations, pytest on SQLite (and PostgreSQL if TEST_DATABASE_URL)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory typecheck

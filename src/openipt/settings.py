@@ -48,7 +48,10 @@ INSTALLED_APPS = [
     "openipt.courses",
     "openipt.measures",
     "openipt.safety",
+    "openipt.appointments",
+    "openipt.messaging",
     "openipt.portal",
+    "openipt.diary",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -69,7 +72,8 @@ MIDDLEWARE = [
     "openipt.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # The client's language from their record (not the browser); staff see English.
+    "openipt.portal.middleware.ClientLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -232,7 +236,9 @@ ENCRYPTION_KEY_FILE = env_str("OPENIPT_ENCRYPTION_KEY_FILE")
 
 # --- I18n ----------------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English")]
+# The languages the portal ships translations for (src/openipt/locale).
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [SRC_DIR / "locale"]
 # Languages a client record can name (the portal speaks those it has translations for).
 CLIENT_LANGUAGES = [
     ("en", "English"),
@@ -312,6 +318,15 @@ if not BASE_URL:
 # How many days a questionnaire sent to a client's portal stays open, unless the
 # clinician chooses otherwise when sending it.
 MEASURE_REQUEST_VALID_DAYS = env_int("OPENIPT_MEASURE_REQUEST_VALID_DAYS", 7, minimum=1)
+
+# Hours before an appointment that the client's reminder e-mail is sent (0: no reminders).
+REMINDER_HOURS = env_int("OPENIPT_REMINDER_HOURS", 24, minimum=0)
+
+# Files clients and clinicians attach to secure messages: kept encrypted under
+# DATA_DIR/attachments (never under STATIC_ROOT or any served directory) and
+# given out only as downloads to the members of the thread.
+ATTACHMENT_DIR = DATA_DIR / "attachments"
+ATTACHMENT_MAX_BYTES = env_int("OPENIPT_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024, minimum=1)
 
 # --- Logging -------------------------------------------------------------------
 # Log lines carry request ids and public UUIDs only: never names, e-mail

@@ -13,9 +13,12 @@ from typing import Any
 from openipt.accounts.services import invitation_create
 from openipt.practice.models import Role
 from tests.access import (
+    appointments_table,
     courses_table,
     inventory_table,
     measures_table,
+    messaging_table,
+    portal_table,
     safety_table,
     sessions_table,
 )
@@ -175,7 +178,16 @@ TABLE: dict[str, Entry] = {
 }
 
 # Each area of the product keeps its entries in its own module.
-for _area in (courses_table, sessions_table, inventory_table, measures_table, safety_table):
+for _area in (
+    courses_table,
+    sessions_table,
+    inventory_table,
+    measures_table,
+    safety_table,
+    appointments_table,
+    messaging_table,
+    portal_table,
+):
     _overlap = set(_area.ENTRIES) & set(TABLE)
     assert not _overlap, _overlap
     TABLE.update(_area.ENTRIES)

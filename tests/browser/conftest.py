@@ -243,3 +243,50 @@ def demo(settings: Settings) -> None:
     from tests.browser.demo_helpers import seed_demo
 
     seed_demo(settings)
+
+
+# --- automated accessibility checks (axe-core) --------------------------------------------
+
+# Installed by `make axe` (a dependency of `make test`) from the npm registry.
+AXE_SCRIPT = (
+    Path(__file__)
+    .resolve()
+    .parents[2]
+    .joinpath("var", "node", "node_modules", "axe-core", "axe.min.js")
+)
+AXE_FAILING_IMPACTS = frozenset({"serious", "critical"})
+AXE_RUN_JS = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    targets: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+  }));
+}"""
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE_SCRIPT.is_file():
+        reason = f"{AXE_SCRIPT} is missing: run `make axe` to install axe-core"
+        if browser_required():
+            pytest.fail(f"{reason} (OPENIPT_REQUIRE_BROWSER/CI is set).", pytrace=False)
+        pytest.skip(reason)
+    return AXE_SCRIPT.read_text(encoding="utf-8")
+
+
+def axe_violations(page: Page, source: str) -> list[str]:
+    """The serious and critical accessibility problems axe finds on the page, as sentences.
+
+    axe is evaluated through the DevTools protocol (`page.evaluate`), which the
+    page's Content-Security-Policy does not govern: a `<script>` tag added to
+    the page would be refused by `script-src 'self'`, rightly.
+    """
+    page.evaluate(source)
+    found = page.evaluate(AXE_RUN_JS)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {', '.join(v['targets'])}"
+        for v in found
+        if v["impact"] in AXE_FAILING_IMPACTS
+    ]

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from openipt.accounts.models import User
 from openipt.audit.models import AuditAction
@@ -139,8 +140,10 @@ def questionnaire_fill(request: HttpRequest, public_id: UUID) -> HttpResponse:
             if not administration.risk_link_ids:
                 messages.success(
                     request,
-                    "Thank you. Your answers are saved; your clinician will go through them "
-                    "with you.",
+                    _(
+                        "Thank you. Your answers are saved; your clinician will go through them "
+                        "with you."
+                    ),
                 )
             return _after_submit(administration)
     else:

@@ -244,6 +244,7 @@ COURSE_RECORD_LINKS = (
     ("Experiments", ("courses:experiments", "courses:experiment_list")),
     ("Medication", ("courses:medication", "courses:medication_list")),
     ("Questionnaires", ("measures:history",)),
+    ("Mood diary", ("diary:course",)),
     ("Progress review", ("courses:termination", "courses:review")),
 )
 # The progress review belongs to the termination phase; it is not offered before.

@@ -103,6 +103,7 @@ class Command(BaseCommand):
             self._process(model, fields, batch_size=batch_size, check_only=check_only)
             for model, fields in encrypted_fields()
         ]
+        tallies.append(self._process_attachment_files(check_only=check_only))
         for tally in tallies:
             self._report(tally, check_only=check_only)
 
@@ -206,6 +207,35 @@ class Command(BaseCommand):
                     if pairs:
                         self._write(model, attname, pairs)
                 last_pk = batch[-1][0]
+        return tally
+
+    @staticmethod
+    def _process_attachment_files(*, check_only: bool) -> ModelTally:
+        """Message attachments are encrypted files outside the database: rotate them too."""
+        # Imported here: core must not depend on messaging at import time.
+        from openipt.messaging import attachments
+        from openipt.messaging.models import Attachment
+
+        tally = ModelTally(label="messaging.Attachment", fields=["file"])
+        names = Attachment.objects.order_by("pk").values_list("stored_name", flat=True)
+        for stored_name in names.iterator():
+            try:
+                stored = attachments.path_for(stored_name).read_text(encoding="ascii")
+            except OSError:
+                tally.unreadable.append(f"file {stored_name} (missing)")
+                continue
+            if is_encrypted_with_newest_key(stored):
+                tally.current += 1
+                continue
+            try:
+                rotate_ciphertext(stored)
+            except DecryptionError:
+                tally.unreadable.append(f"file {stored_name}")
+                continue
+            tally.outdated += 1
+            tally.outdated_fields.add("file")
+            if not check_only:
+                attachments.rotate(stored_name)
         return tally
 
     @staticmethod

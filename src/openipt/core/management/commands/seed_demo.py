@@ -23,9 +23,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from openipt.accounts.models import User
+from openipt.appointments.demo import seed_demo_appointments
 from openipt.audit.models import AuditAction
 from openipt.audit.services import record
 from openipt.courses.demo import seed_demo_courses
+from openipt.diary.demo import seed_demo_portal
+from openipt.messaging.demo import seed_demo_messages
 from openipt.practice import services
 from openipt.practice.models import (
     Client,
@@ -388,6 +391,15 @@ def seed() -> None:
     # A living caseload: courses in every phase and several IPT variants, with
     # questionnaires at every session (one of them raising a risk alert).
     seed_demo_courses(staff=staff, clients=clients)
+    # The portal between sessions: appointments held and booked, and a secure
+    # conversation with the last reply still unread.
+    seed_demo_appointments(clients=clients.values())
+    jordan = clients["Jordan Ellis"]
+    if jordan.user is None:
+        raise CommandError("The demo client Jordan Ellis needs a portal account for messages.")
+    seed_demo_messages(client=jordan, client_user=jordan.user, clinician=staff["Maya Okafor"])
+    # A few weeks of mood diary and an experiment report from each portal client.
+    seed_demo_portal(clients=clients)
 
 
 def _user(email: str, full_name: str, password_hash: str) -> User:

@@ -1,0 +1,1 @@
+"""Appointments: the calendar of sessions, client change requests, reminders, calendar feeds."""
