@@ -69,6 +69,11 @@ ENTRIES: dict[str, Entry] = {
     "measures:instruments": Entry(ADMIN_ONLY),
     "measures:instrument_upload": Entry(ADMIN_ONLY),
     "measures:licensed_text": Entry(ADMIN_ONLY),
+    "measures:client_scores_setting": Entry(
+        outcomes(403, admin=REDIRECT),
+        method="POST",
+        data=lambda _world: {"clients_see_own_scores": "on"},
+    ),
     "portal:questionnaires": Entry(outcomes(404, client=200, client_b=200)),
     "portal:questionnaire": Entry(outcomes(404, client=200), args=_open_request),
 }

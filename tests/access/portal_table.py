@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from openipt.courses.services.experiments import experiment_assign
 from openipt.courses.services.formulation import FocusChoice, contract_propose, focus_set
+from openipt.measures.models import MeasureAdministration
 from tests.access.spec import REDIRECT, Entry, outcomes
 from tests.world import World
 
@@ -45,6 +48,26 @@ def _course(world: World) -> dict[str, Any]:
     return {"public_id": world.course_1.public_id}
 
 
+def _own_score_chart(world: World) -> dict[str, Any]:
+    """Practice A lets clients see their scores, and Alice has one PHQ-9 in course 1."""
+    world.practice_a.clients_see_own_scores = True
+    world.practice_a.save(update_fields=["clients_see_own_scores"])
+    MeasureAdministration.objects.create(
+        course=world.course_1,
+        client=world.client_1,
+        practice=world.practice_a,
+        instrument_code="phq9",
+        instrument_version="1.0",
+        answers={},
+        total=8,
+        band_code="mild",
+        administered_at=timezone.now(),
+        mode="portal",
+        entered_by=world.client_user_1,
+    )
+    return {"instrument_code": "phq9"}
+
+
 ENTRIES: dict[str, Entry] = {
     "portal:plan": Entry(OWN_PAGE),
     "portal:contract_agree": Entry(outcomes(404, client=REDIRECT), method="POST", args=_contract),
@@ -55,6 +78,8 @@ ENTRIES: dict[str, Entry] = {
     "portal:data_json": Entry(OWN_PAGE),
     "portal:data_copy": Entry(OWN_PAGE),
     "portal:access_log": Entry(OWN_PAGE),
+    # Client B's practice does not allow it and client B has no course: 404.
+    "portal:score_chart": Entry(outcomes(404, client=200), args=_own_score_chart),
     "diary:course": Entry(COURSE_READERS, args=_course),
     "diary:course_chart": Entry(COURSE_READERS, args=_course),
 }

@@ -20,13 +20,13 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from openipt.measures.charts import (
-    _RENDER_LOCK,
     GRID,
     INK,
     LAYOUTS,
     LIFE_EVENT_COLOUR,
     MUTED,
     PHASE_LINE,
+    RENDER_LOCK,
     SCORE_COLOUR,
     SVG_SETTINGS,
     ChartSize,
@@ -73,7 +73,7 @@ def diary_chart_svg(
     size: ChartSize = "wide",
 ) -> str:
     """The chart as an SVG document; the same arguments always give the same bytes."""
-    with _RENDER_LOCK, matplotlib.rc_context(DIARY_SVG_SETTINGS):
+    with RENDER_LOCK, matplotlib.rc_context(DIARY_SVG_SETTINGS):
         figure = _draw(points, sessions, events, start, title, size)
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None})

@@ -59,7 +59,7 @@ SVG_SETTINGS: dict[RcKeyType, Any] = {
     "font.size": 9.0,
     "axes.unicode_minus": False,
 }
-_RENDER_LOCK = threading.Lock()
+RENDER_LOCK = threading.Lock()
 
 ChartSize = Literal["wide", "narrow"]
 
@@ -141,7 +141,7 @@ def course_chart_svg(
     sequence when there is no baseline yet. The same arguments always give the
     same bytes.
     """
-    with _RENDER_LOCK, matplotlib.rc_context(SVG_SETTINGS):
+    with RENDER_LOCK, matplotlib.rc_context(SVG_SETTINGS):
         figure = draw_figure(
             instrument=instrument,
             points=points,

@@ -657,3 +657,28 @@ def licensed_text_load(
         changed_fields=["instrument_code", "language", "texts"],
     )
     return row
+
+
+# --- what clients see of their own scores ---------------------------------------------------
+
+
+@transaction.atomic
+def practice_client_scores_set(*, actor: User, practice: Practice, allowed: bool) -> Practice:
+    """Let the practice's clients see their own score history in the portal, or stop it.
+
+    Off by default, because clinicians usually go through scores with the client
+    first. Only a change is audited, and only the field's name.
+    """
+    _require_practice_admin(actor, practice)
+    if practice.clients_see_own_scores != allowed:
+        practice.clients_see_own_scores = allowed
+        practice.save(update_fields=["clients_see_own_scores", "updated_at"])
+        record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type="practice",
+            object_public_id=practice.public_id,
+            practice=practice,
+            changed_fields=["clients_see_own_scores"],
+        )
+    return practice

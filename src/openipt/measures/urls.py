@@ -17,4 +17,5 @@ urlpatterns = [
     path("practice/instruments/", views.instrument_list, name="instruments"),
     path("practice/instruments/upload/", views.instrument_upload, name="instrument_upload"),
     path("practice/licensed-text/", views.licensed_text, name="licensed_text"),
+    path("practice/client-scores/", views.client_scores_setting, name="client_scores_setting"),
 ]

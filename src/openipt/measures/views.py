@@ -617,6 +617,10 @@ def _practice_audit(request: HttpRequest, practice: Practice, what: str) -> None
     )
 
 
+# The checkbox on the instruments page that lets clients see their own scores.
+CLIENT_SCORES_FIELD = "clients_see_own_scores"
+
+
 @login_required
 def instrument_list(request: HttpRequest) -> HttpResponse:
     """Shipped instruments, the practice's own, and where licensed text stands."""
@@ -625,8 +629,26 @@ def instrument_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "measures/admin/instruments.html",
-        {"practice": practice, "rows": selectors.instrument_catalogue_for_admin(practice)},
+        {
+            "practice": practice,
+            "rows": selectors.instrument_catalogue_for_admin(practice),
+            "scores_field": CLIENT_SCORES_FIELD,
+        },
     )
+
+
+@login_required
+@require_POST
+def client_scores_setting(request: HttpRequest) -> HttpResponse:
+    """Turn the clients' view of their own score history on or off (a checkbox)."""
+    practice = _admin_practice(request)
+    allowed = request.POST.get(CLIENT_SCORES_FIELD) == "on"
+    services.practice_client_scores_set(actor=_actor(request), practice=practice, allowed=allowed)
+    if allowed:
+        messages.success(request, "Clients now see their own score history in the portal.")
+    else:
+        messages.success(request, "Clients no longer see their score history in the portal.")
+    return redirect("measures:instruments")
 
 
 @login_required

@@ -12,19 +12,22 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from openipt.accounts.models import User
 from openipt.audit.models import AuditAction
 from openipt.audit.services import record
+from openipt.courses.views.outcomes import CHART_CONTENT_SECURITY_POLICY
 from openipt.measures import selectors as measure_selectors
 from openipt.measures import services as measure_services
 from openipt.measures.engine import InvalidAnswers
 from openipt.measures.forms import KEY_FIELD, QuestionnaireForm, new_submission_key
 from openipt.measures.models import AdministrationMode, MeasureAdministration, MeasureRequest
+from openipt.portal import scores
 from openipt.practice.models import Client
 from openipt.practice.selectors import own_client_record
 
@@ -55,7 +58,10 @@ def questionnaire_list(request: HttpRequest) -> HttpResponse:
     client = own_client_record(user=user)
     waiting = list(measure_selectors.open_requests_for_client(client))
     instruments = measure_selectors.instruments_for_practice(client.practice)
+    histories = scores.score_histories(client)
     _audit(user, client, "portal_questionnaires")
+    if histories:
+        _audit(user, client, "portal_scores")
     return render(
         request,
         "portal/questionnaires.html",
@@ -65,8 +71,33 @@ def questionnaire_list(request: HttpRequest) -> HttpResponse:
                 (r, measure_selectors.instrument_label(r.instrument_code, instruments))
                 for r in waiting
             ],
+            "histories": histories,
         },
     )
+
+
+@login_required
+@require_GET
+def score_chart(request: HttpRequest, instrument_code: str) -> HttpResponse:
+    """The client's own chart of one questionnaire, as an SVG image (see `scores`).
+
+    A 404 when the practice does not let clients see their scores, for an
+    instrument without scores in the client's current course, and for anyone
+    who is not a client with a course.
+    """
+    user: User = request.user  # type: ignore[assignment]
+    client = own_client_record(user=user)
+    found = scores.score_history(client, instrument_code)
+    if found is None:
+        raise Http404("No such chart.")
+    course, history = found
+    svg = scores.score_chart_svg(history)
+    _audit(user, client, "portal_score_chart", course.public_id)
+    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+    # Clinical data: never kept by a shared cache or on disk.
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = CHART_CONTENT_SECURITY_POLICY
+    return response
 
 
 def _closed_page(

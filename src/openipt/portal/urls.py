@@ -21,4 +21,9 @@ urlpatterns = [
         questionnaires.questionnaire_fill,
         name="questionnaire",
     ),
+    path(
+        "questionnaires/<slug:instrument_code>/chart.svg",
+        questionnaires.score_chart,
+        name="score_chart",
+    ),
 ]

@@ -78,6 +78,11 @@ class Practice(PublicModel):
         default=False,
         help_text="Classic IPT treats most non-death losses as role transitions.",
     )
+    # Off by default: clinicians usually go through scores with the client first.
+    clients_see_own_scores = models.BooleanField(
+        default=False,
+        help_text="Clients see their own questionnaire scores as a chart in the portal.",
+    )
 
     class Meta:
         ordering = ["organisation__name", "name"]
