@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from openipt.measures.engine import Instrument, shipped
-from openipt.measures.services import measure_submit
+from openipt.measures.services import measure_request_create, measure_submit
 
 if TYPE_CHECKING:
     from openipt.accounts.models import User
@@ -107,3 +107,9 @@ def seed_session_measures(
             administered_at=moment,
             session=session,
         )
+
+
+def seed_demo_requests(*, actor: User, course: Course) -> None:
+    """Questionnaires waiting in the client's portal before their next session."""
+    for code in ("phq9", "gad7"):
+        measure_request_create(actor=actor, course=course, instrument_code=code)

@@ -27,7 +27,9 @@ from openipt.appointments.demo import seed_demo_appointments
 from openipt.audit.models import AuditAction
 from openipt.audit.services import record
 from openipt.courses.demo import seed_demo_courses
+from openipt.courses.models import Course, CourseStatus
 from openipt.diary.demo import seed_demo_portal
+from openipt.measures.demo import seed_demo_requests
 from openipt.messaging.demo import seed_demo_messages
 from openipt.practice import services
 from openipt.practice.models import (
@@ -400,6 +402,11 @@ def seed() -> None:
     seed_demo_messages(client=jordan, client_user=jordan.user, clinician=staff["Maya Okafor"])
     # A few weeks of mood diary and an experiment report from each portal client.
     seed_demo_portal(clients=clients)
+    # Jordan's questionnaires for the next session are waiting in the portal.
+    seed_demo_requests(
+        actor=staff["Maya Okafor"],
+        course=Course.objects.get(client=jordan, status=CourseStatus.ACTIVE),
+    )
 
 
 def _user(email: str, full_name: str, password_hash: str) -> User:
