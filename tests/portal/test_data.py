@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from openipt.appointments.models import Appointment, AppointmentStatus
 from openipt.appointments.services.appointments import appointment_create
 from openipt.audit.models import AuditEvent
 from openipt.courses.services.client_portal import experiment_report
@@ -70,6 +71,18 @@ def seed_everything(world: World) -> None:
         ends_at=start + datetime.timedelta(minutes=50),
         location="Room 2",
     )
+    # A year-old appointment: "my data" holds everything, not only the recent past.
+    long_ago = start - datetime.timedelta(days=400)
+    Appointment.objects.create(
+        practice=world.practice_a,
+        client=world.client_1,
+        clinician=world.clinician,
+        created_by=world.clinician,
+        starts_at=long_ago,
+        ends_at=long_ago + datetime.timedelta(minutes=50),
+        location="Old room",
+        status=AppointmentStatus.COMPLETED,
+    )
 
 
 def test_the_json_holds_the_clients_data_and_no_process_note(
@@ -99,7 +112,7 @@ def test_the_json_holds_the_clients_data_and_no_process_note(
     assert data["safety_plan"]["sections"][0]["text"] == "Not sleeping."
     assert data["messages"][0]["text"] == "Can we move Tuesday?"
     assert data["messages"][0]["from"] == "me"
-    assert data["appointments"][0]["location"] == "Room 2"
+    assert [a["location"] for a in data["appointments"]] == ["Old room", "Room 2"]
     assert AuditEvent.objects.filter(
         action="export", object_type="client_data_json", actor=world.client_user_1
     ).exists()

@@ -20,7 +20,11 @@ from openipt.audit.models import AuditEvent
 from openipt.practice.models import CareTeamMember
 from openipt.safety.models import AlertStatus, CrisisResource, RiskAlert, SafetySettings
 from openipt.safety.selectors import open_alerts_for_home
-from openipt.safety.services import crisis_resource_create, risk_alerts_escalate_overdue
+from openipt.safety.services import (
+    crisis_resource_create,
+    risk_alert_acknowledge,
+    risk_alerts_escalate_overdue,
+)
 from tests.factories import ClientFactory
 from tests.safety.helpers import raise_alert
 from tests.world import World
@@ -290,3 +294,27 @@ def test_admin_pages_are_refused_to_everyone_but_practice_admins(
         http = client_for(who)
         assert http.get(reverse("safety:settings")).status_code == 403
         assert http.get(reverse("safety:crisis_resources")).status_code == 403
+
+
+def test_course_and_session_pages_lead_with_the_clients_unacknowledged_alert(
+    world: World, client_for: Callable[[User | None], HttpClient]
+) -> None:
+    """GIVEN an open risk alert for Alice WHEN her clinician opens her course overview or a
+    session page THEN the alert is named first with a link; once acknowledged it is gone."""
+    alert = raise_alert(world)
+    http = client_for(world.clinician)
+    course = world.course_1
+    pages = [
+        reverse("courses:overview", kwargs={"public_id": course.public_id}),
+        reverse(
+            "courses:session_detail",
+            kwargs={"public_id": course.public_id, "session_id": world.session_1.public_id},
+        ),
+    ]
+    link = reverse("safety:alert_detail", kwargs={"public_id": alert.public_id})
+    for url in pages:
+        body = http.get(url).content.decode()
+        assert "Risk alert not yet acknowledged" in body and link in body, url
+    risk_alert_acknowledge(actor=world.clinician, alert=alert, action="contacted_client", note="")
+    for url in pages:
+        assert "Risk alert not yet acknowledged" not in http.get(url).content.decode(), url

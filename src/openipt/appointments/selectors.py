@@ -252,6 +252,15 @@ def own_appointments(
     return upcoming, past
 
 
+def all_own_appointments(*, client: Client) -> list[Appointment]:
+    """Every appointment the client ever had, cancelled ones included (for "my data")."""
+    return list(
+        Appointment.objects.filter(client=client)
+        .select_related("clinician")
+        .order_by("starts_at", "id")
+    )
+
+
 def own_appointment_get(*, client: Client, public_id: UUID | str) -> Appointment:
     try:
         return Appointment.objects.select_related("clinician", "practice", "client").get(

@@ -125,7 +125,6 @@ def _messages(user: User) -> list[dict[str, Any]]:
 
 
 def _appointments(client: Client) -> list[dict[str, Any]]:
-    upcoming, past = appointments.own_appointments(client=client)
     return [
         {
             "starts_at": _iso(a.starts_at),
@@ -135,7 +134,7 @@ def _appointments(client: Client) -> list[dict[str, Any]]:
             "location": a.location,
             "status": a.status,
         }
-        for a in sorted([*past, *upcoming], key=lambda a: a.starts_at)
+        for a in appointments.all_own_appointments(client=client)
     ]
 
 

@@ -90,6 +90,15 @@ def alert_get_for_actor(*, actor: User, public_id: UUID | str) -> RiskAlert:
         raise Http404("No such alert.") from exc
 
 
+def unacknowledged_alerts_for_client(*, actor: User, client: Client) -> list[RiskAlert]:
+    """The client's alerts still waiting for someone to act, for the course and session pages."""
+    return list(
+        alerts_visible_to(actor=actor)
+        .filter(client=client, status__in=UNACKNOWLEDGED)
+        .order_by("raised_at")
+    )
+
+
 def can_acknowledge(*, actor: User, alert: RiskAlert) -> bool:
     """Everyone who may see an alert may acknowledge it: its purpose is to be acted on."""
     return alerts_visible_to(actor=actor).filter(pk=alert.pk).exists()

@@ -53,7 +53,7 @@ from openipt.protocol.phases import Phase
 from openipt.protocol.problem_areas import label_for
 from openipt.protocol.tasks import TaskCode, tasks_for
 from openipt.protocol.variants import Variant, get_variant
-from openipt.safety.selectors import open_alerts_for_home
+from openipt.safety.selectors import open_alerts_for_home, unacknowledged_alerts_for_client
 
 
 def _actor(request: HttpRequest) -> User:
@@ -363,6 +363,7 @@ def overview(request: HttpRequest, public_id: UUID) -> HttpResponse:
     _viewed(request, course, "course")
     context = _overview_context(course)
     context["can_write"] = selectors.can_write_course(actor=actor, course=course)
+    context["open_alerts"] = unacknowledged_alerts_for_client(actor=actor, client=course.client)
     return render(request, "courses/overview.html", context)
 
 

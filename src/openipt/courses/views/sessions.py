@@ -50,6 +50,7 @@ from openipt.protocol.errors import ProtocolError
 from openipt.protocol.phases import Phase
 from openipt.protocol.problem_areas import label_for
 from openipt.protocol.techniques import TECHNIQUES
+from openipt.safety.selectors import unacknowledged_alerts_for_client
 
 NEW_SESSION_DRAFTS = "session:new:"
 
@@ -351,6 +352,8 @@ def render_session_page(
         # Scores as they stood at this session (a new session: everything so far).
         "session_scores": scores_for_session(course, number),
         "questionnaires_url": _questionnaires_url(course),
+        # An open risk alert is the first thing a clinician should see before a session.
+        "open_alerts": unacknowledged_alerts_for_client(actor=actor, client=course.client),
     }
     if session is not None:
         context["note"] = note
