@@ -38,6 +38,9 @@ def test_demo_supervisor_sees_on_track_not_on_track_remission_and_the_open_alert
     sign_in_as_demo_staff(page, live_server, "Sofia Lindqvist")
     # She supervises both demo practices; the individual courses are at Riverside.
     page.get_by_label("Practice").select_option(label=RIVERSIDE)
+    # The caseload URL is the same before and after the switch: wait for Riverside's
+    # courses (the other practice has none) rather than for the URL.
+    expect(page.locator("table.caseload")).to_be_visible()
     expect(page).to_have_url(f"{live_server.url}/courses/")
 
     # The home page: the open alert first, then the caseload with scores.
