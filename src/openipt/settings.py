@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "openipt.messaging",
     "openipt.portal",
     "openipt.diary",
+    "openipt.groups",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from openipt.practice import policies
@@ -15,6 +15,7 @@ from openipt.practice.models import (
     ClientStatus,
     Membership,
     Practice,
+    PracticeKind,
     Role,
 )
 from openipt.practice.roles import ActorRoles, roles_for
@@ -23,12 +24,49 @@ if TYPE_CHECKING:
     from openipt.accounts.models import User
 
 
+def _supervised_group_members(*, actor: User, practice_ids: list[int]) -> Q:
+    """Clients of group sites screened by, or in a group of, a facilitator the actor supervises.
+
+    At a group programme site a supervisor oversees named facilitators, not the
+    whole site: they see those facilitators' members and nobody else's. (The
+    lookups go through the groups app's related names, so this base app does
+    not import it.)
+    """
+    if not practice_ids:
+        return Q(pk__in=[])
+    supervised = Q(
+        group_memberships__facilitator__supervisors__supervisor=actor,
+        group_memberships__facilitator__supervisors__is_active=True,
+        group_memberships__facilitator__supervisors__practice_id=F("practice_id"),
+    )
+    in_supervised_group = Q(
+        group_memberships__group__facilitator__supervisors__supervisor=actor,
+        group_memberships__group__facilitator__supervisors__is_active=True,
+        group_memberships__group__facilitator__supervisors__practice_id=F("practice_id"),
+    )
+    reachable = Client.objects.filter(pk=OuterRef("pk")).filter(supervised | in_supervised_group)
+    return Q(practice_id__in=practice_ids) & Q(Exists(reachable))
+
+
 def _visible_clients_filter(*, actor: User, roles: ActorRoles) -> Q:
     """The Q that limits clients to those the actor may see, across all their practices."""
     sees_all = [pid for pid, r in roles.by_practice.items() if r & policies.SEES_ALL_CLIENTS]
     care_team = [pid for pid, r in roles.by_practice.items() if r & policies.SEES_CARE_TEAM_CLIENTS]
     on_care_team = Exists(CareTeamMember.objects.filter(client=OuterRef("pk"), user=actor))
     condition = Q(pk__in=[])
+    # A supervisor (who is not also the site's admin) at a group programme site
+    # sees only their own facilitators' members.
+    supervised_sites = [
+        pid for pid in sees_all if not roles.by_practice[pid] & {Role.PRACTICE_ADMIN}
+    ]
+    if supervised_sites:
+        supervised_sites = list(
+            Practice.objects.filter(
+                pk__in=supervised_sites, kind=PracticeKind.GROUP_SITE
+            ).values_list("pk", flat=True)
+        )
+        sees_all = [pid for pid in sees_all if pid not in supervised_sites]
+        condition |= _supervised_group_members(actor=actor, practice_ids=supervised_sites)
     if sees_all:
         condition |= Q(practice_id__in=sees_all)
     if care_team:

@@ -65,8 +65,14 @@ def risk_alert_raise(
     instrument_code: str,
     risk_link_ids: Sequence[str],
     raised_by: User | None,
+    notify: Sequence[User] | None = None,
 ) -> RiskAlert:
     """Write an alert and its outbox e-mails inside the caller's transaction.
+
+    `notify` names who is told first instead of the client's care team (group
+    IPT: the supervisors of the member's facilitator); the on-call person is
+    told either way, and every supervisor of the practice when nobody named
+    can be reached.
 
     GIVEN answers with a positive risk item WHEN the caller saves them and calls
     this in the same transaction THEN the alert and one pending notification per
@@ -101,7 +107,8 @@ def risk_alert_raise(
         ack_deadline=now + datetime.timedelta(hours=settings.ack_deadline_hours),
     )
     add_event(alert, AlertEventKind.RAISED, at=now, actor=raised_by)
-    recipients = unique_users(care_team_clinicians(client), [on_call_user(settings)])
+    first = care_team_clinicians(client) if notify is None else list(notify)
+    recipients = unique_users(first, [on_call_user(settings)])
     if not recipients:
         # Nobody on the care team can act: the backup is told at once.
         recipients = practice_supervisors(practice)
