@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from openipt.accounts import views as account_views
 from openipt.core import views as core_views
+from openipt.groups.views import dashboard as group_dashboard_views
+from openipt.groups.views import home as group_home_views
 from openipt.practice import views as practice_views
 
 urlpatterns = [
@@ -15,8 +17,10 @@ urlpatterns = [
     path("safety/", include("openipt.safety.urls")),
     path("measures/", include("openipt.measures.urls")),
     path("manage/", include("openipt.practice.manage_urls")),
-    path("groups/", practice_views.facilitator_home, name="facilitator_home"),
-    path("organisation/", practice_views.programme_overview, name="programme_overview"),
+    path("groups/", group_home_views.facilitator_home, name="facilitator_home"),
+    path("groups/", include("openipt.groups.urls")),
+    path("organisation/", group_dashboard_views.programme_overview, name="programme_overview"),
+    path("organisation/", include("openipt.groups.urls_organisation")),
     path("me/", include("openipt.portal.urls")),
     path("", include("openipt.appointments.urls")),
     path("", include("openipt.messaging.urls")),

@@ -15,6 +15,10 @@ from openipt.practice.models import Role
 from tests.access import (
     appointments_table,
     courses_table,
+    groups_dashboard_table,
+    groups_members_table,
+    groups_sessions_table,
+    groups_supervision_table,
     inventory_table,
     measures_table,
     messaging_table,
@@ -187,6 +191,10 @@ for _area in (
     appointments_table,
     messaging_table,
     portal_table,
+    groups_members_table,
+    groups_sessions_table,
+    groups_supervision_table,
+    groups_dashboard_table,
 ):
     _overlap = set(_area.ENTRIES) & set(TABLE)
     assert not _overlap, _overlap

@@ -42,7 +42,8 @@ def test_no_module_imports_django_or_an_app() -> None:
 def test_importing_the_package_loads_no_django() -> None:
     code = (
         "import sys\n"
-        "import openipt.protocol.adherence, openipt.protocol.engine, openipt.protocol.phases\n"
+        "import openipt.protocol.adherence, openipt.protocol.engine, openipt.protocol.group\n"
+        "import openipt.protocol.phases\n"
         "import openipt.protocol.problem_areas, openipt.protocol.tasks\n"
         "import openipt.protocol.techniques, openipt.protocol.variants\n"
         "print(sorted(m for m in sys.modules if m == 'django' or m.startswith('django.')))\n"

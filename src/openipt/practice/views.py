@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -24,8 +23,6 @@ from openipt.practice.middleware import SESSION_PRACTICE_KEY
 from openipt.practice.models import (
     CareTeamMember,
     Client,
-    ClientStatus,
-    Organisation,
     Practice,
     Role,
 )
@@ -276,42 +273,3 @@ def client_care_team_remove(request: HttpRequest, public_id: UUID, member_id: UU
     services.care_team_remove(actor=actor, member=member)
     messages.success(request, "Removed from the care team. Their access ended immediately.")
     return redirect("clients:care_team", public_id=client.public_id)
-
-
-@login_required
-def facilitator_home(request: HttpRequest) -> HttpResponse:
-    if Role.FACILITATOR not in _current_roles(request):
-        raise PermissionDenied
-    return render(request, "practice/facilitator_home.html")
-
-
-@login_required
-def programme_overview(request: HttpRequest) -> HttpResponse:
-    """Site-level counts for a programme manager's organisations; no individual records."""
-    organisation_ids = request.roles.managed_organisations  # type: ignore[attr-defined]
-    if not organisation_ids:
-        raise PermissionDenied
-    active = Q(clients__status=ClientStatus.ACTIVE)
-    practices = (
-        Practice.objects.filter(organisation_id__in=organisation_ids)
-        .select_related("organisation")
-        .annotate(
-            active_clients=Count("clients", filter=active, distinct=True),
-            archived_clients=Count(
-                "clients", filter=Q(clients__status=ClientStatus.ARCHIVED), distinct=True
-            ),
-            staff=Count(
-                "memberships",
-                filter=Q(memberships__is_active=True) & ~Q(memberships__role=Role.CLIENT),
-                distinct=True,
-            ),
-        )
-        .order_by("organisation__name", "name")
-    )
-    organisations = Organisation.objects.filter(pk__in=organisation_ids).order_by("name")
-    record(actor=_actor(request), action=AuditAction.VIEW, object_type="programme_overview")
-    return render(
-        request,
-        "practice/programme_overview.html",
-        {"practices": practices, "organisations": organisations},
-    )

@@ -403,8 +403,7 @@ def _middle_items(context: GroupSessionContext) -> list[AgendaItem]:
         items.append(
             AgendaItem(
                 GroupAgendaCode.NO_PROBLEM_AREA,
-                "Not every member has a problem area yet: agree one with them in this "
-                "session.",
+                "Not every member has a problem area yet: agree one with them in this session.",
                 1,
             )
         )
@@ -728,8 +727,7 @@ def screening_decision(
         return EligibilityDecision(
             ScreeningOutcome.BELOW_THRESHOLD,
             (
-                f"PHQ-9 total {phq9_total} is below this group's threshold of "
-                f"{rules.min_phq9}.",
+                f"PHQ-9 total {phq9_total} is below this group's threshold of {rules.min_phq9}.",
                 *notes,
             ),
         )

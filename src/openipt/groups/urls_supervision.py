@@ -1,0 +1,7 @@
+"""URL patterns of the groups app: supervision (joined in openipt.groups.urls)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
