@@ -33,6 +33,12 @@ from django.db.models import Q
 from openipt.core.fields import EncryptedTextField
 from openipt.core.models import PublicModel
 
+# RiskAlert.source_type values for alerts raised by a member's PHQ-9 (the safety
+# app reads them to route and show these alerts; the groups services write them).
+ALERT_SOURCE_SCREENING = "group_screening"
+ALERT_SOURCE_SESSION_SCORE = "group_member_score"
+GROUP_ALERT_SOURCES = (ALERT_SOURCE_SCREENING, ALERT_SOURCE_SESSION_SCORE)
+
 
 class GroupComposition(models.TextChoices):
     MIXED = "mixed", "Mixed groups"

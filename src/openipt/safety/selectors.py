@@ -22,6 +22,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from openipt.groups.models import GROUP_ALERT_SOURCES, SupervisionAssignment
 from openipt.practice.models import CareTeamMember, CareTeamRole, Client, Membership, Role
 from openipt.practice.roles import ActorRoles, roles_for
 from openipt.practice.selectors import client_get_for_actor
@@ -50,13 +51,38 @@ ON_CALL_ROLES = (Role.CLINICIAN, Role.SUPERVISOR)
 RECENTLY_ACKNOWLEDGED = 50
 
 
+def _supervisor_reaches(actor: User) -> Q:
+    """A supervisor sees every alert of their practice, except one group rule.
+
+    An alert about a group member goes first to the supervisors of the member's
+    facilitator, and only they see it (a site supervisor oversees named
+    facilitators, not the whole site); once it is escalated, every supervisor
+    of the site is told and sees it. When the facilitator has no supervisor,
+    every supervisor of the site is told at once and sees it.
+    """
+    assignments_for_member = SupervisionAssignment.objects.filter(
+        practice_id=OuterRef("practice_id"), is_active=True
+    ).filter(
+        Q(facilitator__group_members_screened__client_id=OuterRef("client_id"))
+        | Q(facilitator__facilitated_groups__members__client_id=OuterRef("client_id"))
+    )
+    return (
+        ~Q(source_type__in=GROUP_ALERT_SOURCES)
+        | Q(status=AlertStatus.ESCALATED)
+        | Q(Exists(assignments_for_member.filter(supervisor=actor)))
+        # Nobody supervises the facilitator: every supervisor of the site was
+        # told at once, so every one of them must be able to act.
+        | ~Q(Exists(assignments_for_member))
+    )
+
+
 def _alert_filter(*, actor: User, roles: ActorRoles) -> Q:
     every = [p for p, r in roles.by_practice.items() if r & SEES_EVERY_ALERT]
     care = [p for p, r in roles.by_practice.items() if r & SEES_CARE_TEAM_ALERTS]
     staff = [p for p, r in roles.by_practice.items() if r & set(ON_CALL_ROLES)]
     condition = Q(pk__in=[])
     if every:
-        condition |= Q(practice_id__in=every)
+        condition |= Q(practice_id__in=every) & _supervisor_reaches(actor)
     if care:
         on_team = Exists(
             CareTeamMember.objects.filter(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from openipt.accounts.models import User
+from openipt.groups.models import ALERT_SOURCE_SCREENING, ALERT_SOURCE_SESSION_SCORE
 from openipt.measures.engine.scoring import Score, score_answers
 from openipt.measures.selectors import instrument_for_practice
 from openipt.practice.models import Role
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
 # The questionnaire every group member answers at screening and every session.
 GROUP_INSTRUMENT = "phq9"
 # RiskAlert.source_type values for alerts raised from the groups app.
-SCREENING_SOURCE = "group_screening"
-SESSION_SCORE_SOURCE = "group_member_score"
+SCREENING_SOURCE = ALERT_SOURCE_SCREENING
+SESSION_SCORE_SOURCE = ALERT_SOURCE_SESSION_SCORE
 
 
 def score_member_answers(
