@@ -134,19 +134,25 @@ messages: $(STAMP) ## Update the Spanish catalogue from the code and compile it 
 test-sqlite: $(STAMP) chromium axe
 	env -u DATABASE_URL OPENIPT_REQUIRE_BROWSER=1 $(BIN)/pytest $(PYTEST_ARGS)
 
+# Its own data directory, so that it can run beside the SQLite run (make test
+# runs both at once): attachments, subprocess databases and keys stay apart.
 test-postgres: $(STAMP) chromium axe
 	@if [ -z "$(TEST_DATABASE_URL)" ]; then echo "TEST_DATABASE_URL is not set." >&2; exit 1; fi
-	env DATABASE_URL='$(TEST_DATABASE_URL)' OPENIPT_REQUIRE_BROWSER=1 $(BIN)/pytest $(PYTEST_ARGS)
+	env DATABASE_URL='$(TEST_DATABASE_URL)' OPENIPT_REQUIRE_BROWSER=1 \
+		OPENIPT_DATA_DIR="$${OPENIPT_DATA_DIR:-$${TMPDIR:-/tmp}/openipt-tests}/postgres" \
+		$(BIN)/pytest $(PYTEST_ARGS)
 
 test: $(STAMP) chromium axe ## Lint, type-check, check migrations, pytest on SQLite (and PostgreSQL if TEST_DATABASE_URL)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory migrations-check
-	$(MAKE) --no-print-directory test-sqlite
+	@# With a PostgreSQL server, both databases are tested at once (one per
+	@# core; output line by line, each run's summary at its end).
 	@if [ -n "$(TEST_DATABASE_URL)" ]; then \
-		$(MAKE) --no-print-directory test-postgres; \
+		$(MAKE) --no-print-directory -j2 --output-sync=line test-sqlite test-postgres; \
 	else \
+		$(MAKE) --no-print-directory test-sqlite; \
 		echo "TEST_DATABASE_URL not given: the PostgreSQL run was skipped."; \
 	fi
 
