@@ -17,6 +17,7 @@ from openipt.audit.models import AuditAction
 from openipt.audit.services import record
 from openipt.courses.policies import can_start_course
 from openipt.courses.selectors import courses_visible_to
+from openipt.groups.selectors.supervision import has_supervisees
 from openipt.practice import policies, selectors, services
 from openipt.practice.forms import CareTeamAddForm, ClientForm, ClientSearchForm
 from openipt.practice.middleware import SESSION_PRACTICE_KEY
@@ -24,6 +25,7 @@ from openipt.practice.models import (
     CareTeamMember,
     Client,
     Practice,
+    PracticeKind,
     Role,
 )
 from openipt.safety.selectors import can_read_plan
@@ -48,6 +50,14 @@ def _practice_roles(request: HttpRequest, practice_id: int) -> frozenset[str]:
 def home(request: HttpRequest) -> HttpResponse:
     """Send each person to the home of their main role in the current practice."""
     roles = _current_roles(request)
+    practice: Practice | None = request.practice  # type: ignore[attr-defined]
+    if (
+        practice is not None
+        and practice.kind == PracticeKind.GROUP_SITE
+        and has_supervisees(actor=_actor(request), practice=practice)
+    ):
+        # At a group programme site a supervisor's work is their facilitators' groups.
+        return redirect("groups:supervision_queue")
     if policies.can_list_clients(roles):
         if Role.PRACTICE_ADMIN in roles and not roles & {Role.CLINICIAN, Role.SUPERVISOR}:
             return redirect("manage:members")

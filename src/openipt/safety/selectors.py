@@ -22,7 +22,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from openipt.groups.models import GROUP_ALERT_SOURCES, SupervisionAssignment
+from openipt.groups.models import GROUP_ALERT_SOURCES, Screening, SupervisionAssignment
 from openipt.practice.models import CareTeamMember, CareTeamRole, Client, Membership, Role
 from openipt.practice.roles import ActorRoles, roles_for
 from openipt.practice.selectors import client_get_for_actor
@@ -65,6 +65,12 @@ def _supervisor_reaches(actor: User) -> Q:
     ).filter(
         Q(facilitator__group_members_screened__client_id=OuterRef("client_id"))
         | Q(facilitator__facilitated_groups__members__client_id=OuterRef("client_id"))
+        # A person referred at screening has no member row: their screener's supervisors.
+        | Q(
+            facilitator_id__in=Screening.objects.filter(
+                client_id=OuterRef(OuterRef("client_id"))
+            ).values("screened_by_id")
+        )
     )
     return (
         ~Q(source_type__in=GROUP_ALERT_SOURCES)

@@ -40,13 +40,16 @@ def _practices_with(roles: ActorRoles, role: str) -> list[int]:
     return [pid for pid, held in roles.by_practice.items() if role in held]
 
 
-def supervised_facilitator_q(*, actor: User, roles: ActorRoles, prefix: str) -> Q:
+def supervised_facilitator_q(
+    *, actor: User, roles: ActorRoles, prefix: str, practice_field: str | None = None
+) -> Q:
     """Rows whose `<prefix>` facilitator is supervised by the actor at the row's site.
 
     `prefix` is the path to the facilitator field from the queried model, e.g.
-    "facilitator" on Group, "group__facilitator" on GroupSession. The site is the
-    row's own `practice` (at `practice_prefix`), so an assignment at one site
-    gives nothing at another.
+    "facilitator" on Group, "group__facilitator" on GroupSession,
+    "screened_by" on Screening. The site is the row's own practice (by default
+    the `practice_id` beside the facilitator field: "group__practice_id" for
+    "group__facilitator"), so an assignment at one site gives nothing at another.
     """
     sites = _practices_with(roles, Role.SUPERVISOR)
     if not sites:
@@ -55,7 +58,9 @@ def supervised_facilitator_q(*, actor: User, roles: ActorRoles, prefix: str) -> 
         supervisor=actor, is_active=True, practice_id__in=sites
     ).values_list("practice_id", "facilitator_id")
     condition = Q(pk__in=[])
-    practice_field = prefix.rsplit("facilitator", 1)[0] + "practice_id"
+    if practice_field is None:
+        path = prefix.rsplit("__", 1)[0] + "__" if "__" in prefix else ""
+        practice_field = f"{path}practice_id"
     for practice_id, facilitator_id in pairs:
         condition |= Q(**{practice_field: practice_id, f"{prefix}_id": facilitator_id})
     return condition

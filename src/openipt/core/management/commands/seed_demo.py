@@ -29,6 +29,7 @@ from openipt.audit.services import record
 from openipt.courses.demo import seed_demo_courses
 from openipt.courses.models import Course, CourseStatus
 from openipt.diary.demo import seed_demo_portal
+from openipt.groups.demo import GROUP_DEMO_STAFF, group_sites_create, seed_demo_groups
 from openipt.measures.demo import seed_demo_requests
 from openipt.messaging.demo import seed_demo_messages
 from openipt.practice import services
@@ -120,12 +121,6 @@ DEMO_STAFF: tuple[DemoStaff, ...] = (
         "Supervisor in both practices (practice switcher)",
     ),
     DemoStaff(
-        "Grace Mensah",
-        ((NORTHFIELD, Role.FACILITATOR),),
-        "/groups/",
-        f"Group facilitator, {NORTHFIELD}",
-    ),
-    DemoStaff(
         "Priya Natarajan",
         ((RIVERSIDE, Role.PRACTICE_ADMIN),),
         "/manage/members/",
@@ -137,6 +132,8 @@ DEMO_STAFF: tuple[DemoStaff, ...] = (
         "/organisation/",
         f"Programme manager, {DEMO_ORGANISATION}",
     ),
+    # The group programme's facilitators, supervisors and site admin (groups/demo.py).
+    *(DemoStaff(*person) for person in GROUP_DEMO_STAFF),
 )
 
 _MAYA, _TOM, _SOFIA = "Maya Okafor", "Tom Reyes", "Sofia Lindqvist"
@@ -340,6 +337,8 @@ def seed() -> None:
             crisis_line="999 or 112 (emergency services)",
         ),
     }
+    # The group programme's three sites (its staff hold roles there).
+    practices.update(group_sites_create(organisation))
     # One argon2 hash for every account: they share the published password,
     # and hashing it once per account would only make seeding slow.
     password_hash = make_password(DEMO_PASSWORD)
@@ -406,6 +405,13 @@ def seed() -> None:
     seed_demo_requests(
         actor=staff["Maya Okafor"],
         course=Course.objects.get(client=jordan, status=CourseStatus.ACTIVE),
+    )
+    # Group IPT at programme scale: 3 sites, 6 facilitators, 2 supervisors, 20 groups.
+    seed_demo_groups(
+        organisation=organisation,
+        practices=practices,
+        staff=staff,
+        manager=staff["Henrik Berg"],
     )
 
 
