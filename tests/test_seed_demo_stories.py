@@ -34,6 +34,7 @@ from openipt.core.management.commands.seed_demo import (
 )
 from openipt.courses.models import Course
 from openipt.groups.demo import GROUP_SITES
+from openipt.groups.models import Screening
 from openipt.measures.chart_data import course_progress
 from openipt.measures.engine import TrackStatus
 from openipt.practice.models import Client, Membership, Organisation, PracticeKind, Role
@@ -70,7 +71,9 @@ def test_seed_creates_the_demo_organisation_with_every_role(seeded: str) -> None
     assert staff_roles == set(Role) - {Role.CLIENT}
     switcher = [p for p in DEMO_STAFF if len({practice for practice, _ in p.roles}) > 1]
     assert switcher, "someone must work in both practices so the switcher shows"
-    assert Client.objects.count() == len(DEMO_CLIENTS) >= 12
+    assert Client.objects.exclude(practice__name__in=GROUP_SITES).count() == len(DEMO_CLIENTS) >= 12
+    # Every other client is someone screened for the group programme (tests/groups/test_demo.py).
+    assert Client.objects.count() == len(DEMO_CLIENTS) + Screening.objects.count()
     assert "Created Demo Health." in seeded
     assert DEMO_PASSWORD in seeded
 

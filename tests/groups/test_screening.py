@@ -244,3 +244,37 @@ def test_screening_is_audited_with_field_names_only(group_world: GroupWorld) -> 
     for event in events:
         assert "Moyo" not in str(event.changed_fields)
         assert "10" not in str(event.changed_fields)
+
+
+def test_the_active_suicidality_prompt_raises_an_alert_even_with_item_9_at_zero(
+    group_world: GroupWorld, client_for: Any
+) -> None:
+    """GIVEN a person whose PHQ-9 item 9 is 0 WHEN the facilitator ticks "thinking of ending
+    their life now" THEN they are referred and the safety loop starts, told to Fay's
+    supervisor only, and the alert page names the screening question."""
+    gw = group_world
+    screening = screen(gw, TOTAL_10, exclusions=["active_suicidality"])
+    assert screening.outcome == ScreeningOutcome.REFER
+    alert = RiskAlert.objects.get()
+    assert (alert.source_type, alert.source_public_id) == (SCREENING_SOURCE, screening.public_id)
+    assert (alert.instrument_code, alert.risk_link_ids) == (
+        "screening_prompt",
+        ["active_suicidality"],
+    )
+    told = set(
+        AlertNotification.objects.filter(alert=alert, kind=NotificationKind.INITIAL).values_list(
+            "recipient__email", flat=True
+        )
+    )
+    assert told == {gw.supervisor.email}
+    page = client_for(gw.supervisor).get(f"/safety/alerts/{alert.public_id}/")
+    assert page.status_code == 200
+    assert "Group screening question" in page.content.decode()
+    assert "thinking of ending their life now" in page.content.decode()
+
+
+def test_another_exclusion_refers_without_an_alert(group_world: GroupWorld) -> None:
+    gw = group_world
+    screening = screen(gw, TOTAL_10, exclusions=["psychosis"])
+    assert screening.outcome == ScreeningOutcome.REFER
+    assert not RiskAlert.objects.exists()

@@ -38,6 +38,10 @@ from openipt.core.models import PublicModel
 ALERT_SOURCE_SCREENING = "group_screening"
 ALERT_SOURCE_SESSION_SCORE = "group_member_score"
 GROUP_ALERT_SOURCES = (ALERT_SOURCE_SCREENING, ALERT_SOURCE_SESSION_SCORE)
+# RiskAlert.instrument_code of an alert raised because the facilitator ticked the
+# "thinking of ending their life now" prompt at screening (no questionnaire item);
+# its risk_link_ids hold the prompt's code (openipt.protocol.group.Exclusion).
+ALERT_INSTRUMENT_SCREENING_PROMPT = "screening_prompt"
 
 
 class GroupComposition(models.TextChoices):

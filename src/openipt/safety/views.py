@@ -21,10 +21,12 @@ from openipt.accounts.models import User
 from openipt.audit.models import AuditAction
 from openipt.audit.services import record
 from openipt.courses.selectors import courses_visible_to
+from openipt.groups.models import ALERT_INSTRUMENT_SCREENING_PROMPT
 from openipt.measures.selectors import instrument_for_practice
 from openipt.measures.services import RISK_SOURCE_TYPE as MEASURE_SOURCE
 from openipt.practice.models import Practice
 from openipt.practice.selectors import clients_visible_to, own_client_record
+from openipt.protocol.group import EXCLUSION_PROMPTS, Exclusion
 from openipt.safety import selectors
 from openipt.safety.forms import (
     AcknowledgeForm,
@@ -117,6 +119,13 @@ def _describe_source(alert: RiskAlert) -> tuple[str, list[RiskItemLine]]:
     The alert stores item ids only; the wording comes from the definition, so an
     item the practice has no licensed text for shows its id instead.
     """
+    if alert.instrument_code == ALERT_INSTRUMENT_SCREENING_PROMPT:
+        # Raised by what a group facilitator saw at screening, not by a questionnaire.
+        prompts = [
+            EXCLUSION_PROMPTS.get(Exclusion(code), code) if code in set(Exclusion) else code
+            for code in alert.risk_link_ids
+        ]
+        return "Group screening question", [RiskItemLine("", text) for text in prompts]
     try:
         instrument = instrument_for_practice(alert.practice, alert.instrument_code)
     except (KeyError, LookupError, ValueError):

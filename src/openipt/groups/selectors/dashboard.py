@@ -361,7 +361,7 @@ def _suppress(rows: Sequence[DashboardRow], parent: DashboardRow | None) -> None
             return int(getattr(row.tally, count))
 
         for row in rows:
-            if 0 < n(row) < MIN_CELL:
+            if 0 < n(row) < MIN_CELL - 1:
                 setattr(row, flag, True)
         if parent is None or getattr(parent, flag):
             continue

@@ -13,10 +13,15 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from openipt.accounts.models import User
-from openipt.groups.models import ALERT_SOURCE_SCREENING, ALERT_SOURCE_SESSION_SCORE
+from openipt.groups.models import (
+    ALERT_INSTRUMENT_SCREENING_PROMPT,
+    ALERT_SOURCE_SCREENING,
+    ALERT_SOURCE_SESSION_SCORE,
+)
 from openipt.measures.engine.scoring import Score, score_answers
 from openipt.measures.selectors import instrument_for_practice
 from openipt.practice.models import Role
+from openipt.protocol.group import Exclusion
 from openipt.safety.models import RiskAlert
 from openipt.safety.services import risk_alert_raise
 
@@ -82,6 +87,33 @@ def member_risk_alert_raise(
         source_public_id=source_public_id,
         instrument_code=score.instrument_code,
         risk_link_ids=list(score.risk_link_ids),
+        raised_by=raised_by,
+        notify=supervisors_of(practice=practice, facilitator=facilitator),
+    )
+
+
+def screening_prompt_alert_raise(
+    *,
+    practice: Practice,
+    client: Client,
+    facilitator: User,
+    source_public_id: UUID,
+    raised_by: User,
+) -> RiskAlert:
+    """The safety loop for a person the facilitator found thinking of ending their life now.
+
+    GIVEN a screening where the facilitator ticked the active-suicidality prompt
+    WHEN it is saved (whatever the PHQ-9 said) THEN an alert commits with it,
+    told first to the facilitator's supervisors, exactly like a positive item 9.
+    """
+    return risk_alert_raise(
+        practice=practice,
+        client=client,
+        course=None,
+        source_type=SCREENING_SOURCE,
+        source_public_id=source_public_id,
+        instrument_code=ALERT_INSTRUMENT_SCREENING_PROMPT,
+        risk_link_ids=[Exclusion.ACTIVE_SUICIDALITY.value],
         raised_by=raised_by,
         notify=supervisors_of(practice=practice, facilitator=facilitator),
     )

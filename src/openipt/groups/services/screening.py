@@ -35,6 +35,7 @@ from openipt.groups.services.scoring import (
     SCREENING_SOURCE,
     member_risk_alert_raise,
     score_member_answers,
+    screening_prompt_alert_raise,
 )
 from openipt.practice.models import Client, Role
 from openipt.practice.roles import roles_for
@@ -259,7 +260,7 @@ def screening_record(
     if screening.outcome == ScreeningOutcome.ELIGIBLE:
         _waiting_member(actor=actor, screening=screening, score_version=score.version, at=now)
     # Whatever the outcome: a positive self-harm answer is never stored without its alert.
-    member_risk_alert_raise(
+    alert = member_risk_alert_raise(
         practice=practice,
         client=client,
         facilitator=actor,
@@ -268,6 +269,15 @@ def screening_record(
         score=score,
         raised_by=actor,
     )
+    if alert is None and Exclusion.ACTIVE_SUICIDALITY in screening.exclusions:
+        # What the facilitator saw counts as much as what the questionnaire says.
+        screening_prompt_alert_raise(
+            practice=practice,
+            client=client,
+            facilitator=actor,
+            source_public_id=screening.public_id,
+            raised_by=actor,
+        )
     return screening
 
 
