@@ -49,6 +49,7 @@ from openipt.groups.selectors.dashboard import (
     Dashboard,
     DashboardFilters,
     DashboardRow,
+    latest_scores,
     phq9_thresholds,
     programme_dashboard,
     programme_headlines,
@@ -389,6 +390,25 @@ def test_end_figures_are_suppressed_when_fewer_than_five_completers_are_scored(
     assert fay.tally.ended == 4
     assert fay.end_suppressed and fay.end_below_remission_percent is None
     assert not fay.scores_suppressed
+
+
+@pytest.mark.parametrize("strategy", ["correlated", "anti_join"])
+def test_latest_score_is_the_newest_then_the_last_entered(data: Dataset, strategy: str) -> None:
+    """GIVEN a member's two session scores given at the same moment (two sessions
+    recorded for one day), and every other member's scores a week apart
+    WHEN the latest score per member is picked, with either database's formulation
+    THEN each member's newest score is picked, and of the two simultaneous ones the
+    one entered last."""
+    m1 = data.gw.members[0]
+    first, second = MemberScore.objects.filter(member=m1).order_by("session__number")
+    first.administered_at = second.administered_at
+    first.save(update_fields=["administered_at"])
+    rows = latest_scores(data.gw.programme, DashboardFilters(), strategy=strategy)
+    latest = {row.member_id: row for row in rows}
+    assert latest[m1.pk] == max(first, second, key=lambda score: score.pk)
+    assert len(latest) == 17  # Tuesday 6, Spring 6, Lakeside 5; Thursday's member has none
+    spring_totals = sorted(row.total for row in rows if row.member.group_id == data.spring.pk)
+    assert spring_totals == [3, 4, 9, 11, 16, 16]
 
 
 def test_another_organisations_manager_is_refused(data: Dataset) -> None:
