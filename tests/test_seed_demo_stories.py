@@ -33,7 +33,7 @@ from openipt.core.management.commands.seed_demo import (
     RIVERSIDE,
 )
 from openipt.courses.models import Course
-from openipt.groups.demo import GROUP_SITES
+from openipt.groups.demo_text import GROUP_SITES
 from openipt.groups.models import Screening
 from openipt.measures.chart_data import course_progress
 from openipt.measures.engine import TrackStatus

@@ -14,7 +14,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from openipt.groups.services.sessions import MemberEntry, group_session_record
+from openipt.groups.services.session_checks import MemberEntry
+from openipt.groups.services.sessions import group_session_record
 from tests.access.spec import Entry, outcomes
 from tests.groups.world import build_group_world, phq9_answers
 from tests.world import World

@@ -23,7 +23,7 @@ from pytest_django import DjangoDbBlocker
 
 from openipt.accounts.models import User
 from openipt.audit.models import AuditEvent
-from openipt.groups.demo import (
+from openipt.groups.demo_text import (
     AMARA,
     CHURCH_HALL,
     DEMO_GROUPS,
@@ -50,7 +50,7 @@ from openipt.groups.models import (
     SupervisionAssignment,
     SupervisionNote,
 )
-from openipt.groups.selectors.supervision import supervision_queue
+from openipt.groups.selectors.supervision_queue import supervision_queue
 from openipt.practice.models import Membership, Practice, PracticeKind, Role
 from openipt.safety.models import AlertStatus, RiskAlert
 from openipt.safety.selectors import alerts_visible_to

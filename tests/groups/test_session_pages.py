@@ -18,7 +18,8 @@ from django.utils import timezone
 from openipt.accounts.models import User
 from openipt.audit.models import AuditAction, AuditEvent
 from openipt.groups.models import GroupMember, GroupSession, GroupStatus, MemberScore, MemberTask
-from openipt.groups.services.sessions import MemberEntry, group_session_record
+from openipt.groups.services.session_checks import MemberEntry
+from openipt.groups.services.sessions import group_session_record
 from openipt.safety.models import RiskAlert
 from tests.groups.world import GroupWorld, make_member, phq9_answers
 

@@ -27,9 +27,9 @@ from openipt.groups.models import (
     TaskOutcome,
 )
 from openipt.groups.services.scoring import SESSION_SCORE_SOURCE
+from openipt.groups.services.session_checks import MemberEntry
 from openipt.groups.services.sessions import (
     GroupSessionResult,
-    MemberEntry,
     SessionNumberTaken,
     StaleGroupSession,
     group_session_record,

@@ -34,12 +34,8 @@ from openipt.groups.models import (
     SupervisionNote,
 )
 from openipt.groups.selectors.access import groups_visible_to
-from openipt.groups.selectors.supervision import (
-    fidelity_trend,
-    reliable_change_points,
-    supervision_notes_for,
-    supervision_queue,
-)
+from openipt.groups.selectors.supervision import fidelity_trend, supervision_notes_for
+from openipt.groups.selectors.supervision_queue import reliable_change_points, supervision_queue
 from openipt.groups.services.scoring import (
     SESSION_SCORE_SOURCE,
     member_risk_alert_raise,

@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from openipt.groups.models import GroupMember, MemberTask, TaskOutcome
-from openipt.groups.services.sessions import MemberEntry
+from openipt.groups.services.session_checks import MemberEntry
 from openipt.measures.engine.definition import Instrument, Item
 from openipt.protocol.group import FIDELITY_SCALE, GroupAdherenceItem
 from openipt.protocol.problem_areas import ProblemAreaCode, label_for

@@ -47,12 +47,12 @@ from openipt.groups.selectors.sessions import (
     session_for_editing,
 )
 from openipt.groups.services.scoring import GROUP_INSTRUMENT
+from openipt.groups.services.session_checks import plan_of
 from openipt.groups.services.sessions import (
     GroupSessionResult,
     SessionNumberTaken,
     StaleGroupSession,
     group_session_record,
-    plan_of,
 )
 from openipt.groups.views._common import actor_of
 from openipt.measures.engine.definition import Instrument

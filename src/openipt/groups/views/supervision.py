@@ -39,6 +39,7 @@ from openipt.groups.models import (
     SupervisionAssignment,
 )
 from openipt.groups.selectors import supervision as selectors
+from openipt.groups.selectors import supervision_queue as queue_selectors
 from openipt.groups.selectors.access import group_session_get_for_actor, groups_visible_to
 from openipt.groups.services.supervision import (
     fidelity_rate,
@@ -85,7 +86,7 @@ def _require_practice(request: HttpRequest) -> Practice:
 
 @dataclass(frozen=True)
 class QueueRow:
-    item: selectors.QueueItem
+    item: queue_selectors.QueueItem
     href: str | None
     more: list[tuple[str, str]]
 
@@ -106,7 +107,7 @@ SECTIONS = (
 )
 
 
-def _rows(items: list[selectors.QueueItem]) -> list[QueueRow]:
+def _rows(items: list[queue_selectors.QueueItem]) -> list[QueueRow]:
     rows = []
     for item in items:
         more = [(url, text) for name, pid, text in item.more_links if (url := href(name, pid))]
@@ -121,7 +122,7 @@ def supervision_queue(request: HttpRequest) -> HttpResponse:
     if Role.SUPERVISOR not in current_roles(request):
         raise PermissionDenied
     actor = actor_of(request)
-    queue = selectors.supervision_queue(actor=actor, practice=practice)
+    queue = queue_selectors.supervision_queue(actor=actor, practice=practice)
     record(
         actor=actor,
         action=AuditAction.LIST,

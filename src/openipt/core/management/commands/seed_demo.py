@@ -29,7 +29,8 @@ from openipt.audit.services import record
 from openipt.courses.demo import seed_demo_courses
 from openipt.courses.models import Course, CourseStatus
 from openipt.diary.demo import seed_demo_portal
-from openipt.groups.demo import GROUP_DEMO_STAFF, group_sites_create, seed_demo_groups
+from openipt.groups.demo import group_sites_create, seed_demo_groups
+from openipt.groups.demo_text import GROUP_DEMO_STAFF
 from openipt.measures.demo import seed_demo_requests
 from openipt.messaging.demo import seed_demo_messages
 from openipt.practice import services
@@ -132,7 +133,7 @@ DEMO_STAFF: tuple[DemoStaff, ...] = (
         "/organisation/",
         f"Programme manager, {DEMO_ORGANISATION}",
     ),
-    # The group programme's facilitators, supervisors and site admin (groups/demo.py).
+    # The group programme's facilitators, supervisors and site admin (groups/demo_text.py).
     *(DemoStaff(*person) for person in GROUP_DEMO_STAFF),
 )
 
