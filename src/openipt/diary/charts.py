@@ -1,54 +1,45 @@
 """The diary chart for the clinician: mood by day beside session dates and life events.
 
-Drawn like the questionnaire charts (`openipt.measures.charts`): matplotlib's
-object API only, the same deterministic SVG settings, under the same lock
-(the settings are process-wide, so one lock must guard every chart drawn with
-them), served as an image from its own URL because of the page's CSP.
+Drawn like the questionnaire charts, with their parts (`openipt.measures.charts`):
+matplotlib's object API only, the same deterministic SVG settings, under the
+same lock (the settings are process-wide, so one lock must guard every chart
+drawn with them), served as an image from its own URL because of the page's CSP.
 """
 
 from __future__ import annotations
 
 import datetime
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import matplotlib
 from matplotlib.artist import Artist
-from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from openipt.measures.charts import (
-    GRID,
-    INK,
     LAYOUTS,
     LIFE_EVENT_COLOUR,
+    MIN_SPAN_DAYS,
     MUTED,
     PHASE_LINE,
-    RENDER_LOCK,
-    SCORE_COLOUR,
     SVG_SETTINGS,
     ChartSize,
+    bottom_legend,
+    day_axes,
+    day_ticks,
+    day_x,
+    empty_note,
+    frame_axes,
+    new_figure,
+    point_key,
+    point_line,
+    render_svg,
+    set_day_ticks,
 )
 
 DIARY_SVG_SETTINGS = {**SVG_SETTINGS, "svg.hashsalt": "openipt-diary-chart"}
-# The shortest span drawn, so that a first week of entries does not fill the width.
-MIN_SPAN_DAYS = 14
-EPOCH = datetime.date(1970, 1, 1)
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def _x(day: datetime.date) -> float:
-    """A day's position on the axis: days since the first of January 1970."""
-    return float((day - EPOCH).days)
-
-
-def _date_ticks(first: datetime.date, last: datetime.date, max_ticks: int) -> list[datetime.date]:
-    """Evenly spaced days (1, 2, 7, 14 or 28 apart) from the first, at most `max_ticks`."""
-    span = (last - first).days
-    step = next((s for s in (1, 2, 7, 14, 28, 56) if span / s <= max_ticks), 91)
-    return [first + datetime.timedelta(days=n) for n in range(0, span + 1, step)]
+# Ticks 1, 2, 7, 14, 28, 56 or else 91 days apart.
+TICK_STEPS = (1, 2, 7, 14, 28, 56, 91)
 
 
 @dataclass(frozen=True)
@@ -73,11 +64,9 @@ def diary_chart_svg(
     size: ChartSize = "wide",
 ) -> str:
     """The chart as an SVG document; the same arguments always give the same bytes."""
-    with RENDER_LOCK, matplotlib.rc_context(DIARY_SVG_SETTINGS):
-        figure = _draw(points, sessions, events, start, title, size)
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
-    return buffer.getvalue()
+    return render_svg(
+        DIARY_SVG_SETTINGS, lambda: _draw(points, sessions, events, start, title, size)
+    )
 
 
 def _span(
@@ -101,33 +90,20 @@ def _draw(
 ) -> Figure:
     layout = LAYOUTS[size]
     font = layout.font
-    figure = Figure(figsize=(layout.width, layout.height), facecolor="#ffffff")
-    FigureCanvasSVG(figure)
-    left, bottom, width, height = layout.axes
-    # No band labels on the right here: the plot may use that room.
-    axes = figure.add_axes((left, bottom, min(width + 0.12, 0.96 - left), height))
+    figure = new_figure(layout)
+    axes = day_axes(figure, layout)
     first, last = _span(points, sessions, start)
-    axes.set_xlim(_x(first), _x(last))
+    axes.set_xlim(day_x(first), day_x(last))
     axes.set_ylim(-0.5, 10.5)
-    axes.set_title(title, loc="left", fontsize=font + 2, color=INK, pad=font * 3)
+    frame_axes(axes, title, font, pad=font * 3)
     axes.set_ylabel("Mood (0–10)", color=MUTED, fontsize=font)
     axes.set_yticks([0, 2, 4, 6, 8, 10])
-    axes.tick_params(colors=MUTED, labelsize=font - 0.5)
-    # Tick labels are written here (not by a date locator) so that they are
-    # the same on every machine and in every locale.
-    ticks = _date_ticks(first + datetime.timedelta(days=1), last, layout.max_ticks)
-    labels = [f"{d.day} {MONTHS[d.month - 1]}" for d in ticks]
-    axes.set_xticks([_x(d) for d in ticks], labels=labels)
-    for side in ("top", "right"):
-        axes.spines[side].set_visible(False)
-    for side in ("left", "bottom"):
-        axes.spines[side].set_color(GRID)
-    axes.grid(axis="y", color=GRID, linewidth=0.6)
-    axes.set_axisbelow(True)
+    first_tick = first + datetime.timedelta(days=1)
+    set_day_ticks(axes, day_ticks(first_tick, last, layout.max_ticks, TICK_STEPS))
 
     legend: list[Artist] = []
     for index, mark in enumerate(sessions, start=1):
-        x = _x(mark.day)
+        x = day_x(mark.day)
         line = axes.axvline(x, color=PHASE_LINE, linewidth=1.0, linestyle=(0, (2, 2)), zorder=1)
         line.set_gid(f"session-{index}")
         label = axes.text(
@@ -149,7 +125,7 @@ def _draw(
     shown_events = [day for day in events if first <= day <= last]
     for index, day in enumerate(shown_events, start=1):
         (dot,) = axes.plot(
-            [_x(day)],
+            [day_x(day)],
             [0.97],
             marker="D",
             markersize=6,
@@ -168,42 +144,17 @@ def _draw(
         )
     if points:
         ordered = sorted(points, key=lambda p: p.day)
-        (line,) = axes.plot(
-            [_x(p.day) for p in ordered],
+        point_line(
+            axes,
+            [day_x(p.day) for p in ordered],
             [p.mood for p in ordered],
-            color=SCORE_COLOUR,
+            "mood",
             linewidth=1.6,
-            marker="o",
             markersize=4,
-            markerfacecolor="#ffffff",
             markeredgewidth=1.5,
-            zorder=5,
         )
-        line.set_gid("mood")
-        legend.append(
-            Line2D([], [], color=SCORE_COLOUR, marker="o", markerfacecolor="#ffffff", label="Mood")
-        )
+        legend.append(point_key("Mood"))
     else:
-        note = axes.text(
-            0.5,
-            0.5,
-            "No diary entries yet",
-            transform=axes.transAxes,
-            ha="center",
-            va="center",
-            color=MUTED,
-            fontsize=font + 1,
-        )
-        note.set_gid("no-entries")
-    if legend:
-        key = figure.legend(
-            handles=legend,
-            loc="lower center",
-            bbox_to_anchor=(0.5, 0.0),
-            ncols=min(len(legend), layout.legend_columns),
-            frameon=False,
-            fontsize=font - 1,
-            labelcolor=INK,
-        )
-        key.set_gid("legend")
+        empty_note(axes, "No diary entries yet", "no-entries", font)
+    bottom_legend(figure, legend, layout, compact=False)
     return figure

@@ -1,35 +1,36 @@
 """The programme dashboard's chart per site: mean PHQ-9 by group session, as SVG.
 
-Drawn like the course charts (`openipt.measures.charts`): matplotlib's object
-API only, that module's SVG settings and severity-band stripes, under its
-render lock (the settings are process-wide, so one lock guards every chart).
+Drawn like the course charts, with their parts (`openipt.measures.charts`):
+matplotlib's object API only, that module's SVG settings and severity-band
+stripes, under its render lock (the settings are process-wide, so one lock
+guards every chart).
 The figures are means over members, never one person's score; a point resting
 on fewer than `MIN_CELL` members is left out and its count shown as "<5".
 """
 
 from __future__ import annotations
 
-import io
 import textwrap
 from collections.abc import Sequence
 
-import matplotlib
-from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from openipt.groups.selectors.dashboard import MIN_CELL, SessionMean
 from openipt.measures.charts import (
-    GRID,
-    INK,
     LAYOUTS,
     MUTED,
-    RENDER_LOCK,
-    SCORE_COLOUR,
     SVG_SETTINGS,
     ChartSize,
     _draw_bands,
+    bottom_legend,
+    empty_note,
+    frame_axes,
+    new_figure,
+    point_key,
+    point_line,
+    render_svg,
+    value_label,
 )
 from openipt.measures.engine import Instrument
 
@@ -64,12 +65,11 @@ def site_chart_svg(
     The session axis runs to `planned_sessions` (the programme's plan) or to the
     last point drawn, whichever is further, so an early chart shows the road ahead.
     """
-    with RENDER_LOCK, matplotlib.rc_context(SITE_SVG_SETTINGS):
-        figure = _draw(instrument, points, title, planned_sessions, size)
-        buffer = io.StringIO()
-        # No creation date (it would change the bytes) and no link to anywhere.
-        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    return buffer.getvalue()
+    return render_svg(
+        SITE_SVG_SETTINGS,
+        lambda: _draw(instrument, points, title, planned_sessions, size),
+        metadata={"Creator": None},  # no link to anywhere
+    )
 
 
 def _draw(
@@ -81,8 +81,7 @@ def _draw(
 ) -> Figure:
     layout = LAYOUTS[size]
     font = layout.font
-    figure = Figure(figsize=(layout.width, layout.height), facecolor="#ffffff")
-    FigureCanvasSVG(figure)
+    figure = new_figure(layout)
     axes = figure.add_axes(layout.axes)
     ordered = sorted(points, key=lambda p: p.number)
     last = max([p.number for p in ordered] + [planned_sessions, 4])
@@ -91,72 +90,21 @@ def _draw(
     axes.set_ylim(y_min, y_max)
     # A long site name wraps on a phone instead of running off the image.
     heading = title if size == "wide" else textwrap.fill(title, 30)
-    axes.set_title(heading, loc="left", fontsize=font + 2, color=INK, pad=font)
+    frame_axes(axes, heading, font, pad=font, tick_size=font - (1 if size == "wide" else 2))
     axes.set_xlabel("Group session (members scored below)", color=MUTED, fontsize=font)
     axes.set_ylabel(f"Mean {instrument.short_title}", color=MUTED, fontsize=font)
-    axes.tick_params(colors=MUTED, labelsize=font - (1 if size == "wide" else 2))
-    for side in ("top", "right"):
-        axes.spines[side].set_visible(False)
-    for side in ("left", "bottom"):
-        axes.spines[side].set_color(GRID)
     axes.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
     axes.set_xticks(list(range(last + 1)), labels=_tick_labels(ordered, last, size))
     _draw_bands(axes, instrument, y_min, y_max, layout)
 
     shown = [(p.number, p.mean) for p in ordered if p.mean is not None]
     if not shown:
-        note = axes.text(
-            0.5,
-            0.5,
-            "No figures yet" if not ordered else f"Fewer than {MIN_CELL} members scored",
-            transform=axes.transAxes,
-            ha="center",
-            va="center",
-            color=MUTED,
-            fontsize=font + 1,
-        )
-        note.set_gid("no-figures")
+        empty = "No figures yet" if not ordered else f"Fewer than {MIN_CELL} members scored"
+        empty_note(axes, empty, "no-figures", font)
         return figure
-    (line,) = axes.plot(
-        [number for number, _ in shown],
-        [mean for _, mean in shown],
-        color=SCORE_COLOUR,
-        linewidth=2.0,
-        marker="o",
-        markersize=5,
-        markerfacecolor="#ffffff",
-        markeredgewidth=1.8,
-        zorder=5,
-    )
-    line.set_gid("means")
+    point_line(axes, [number for number, _ in shown], [mean for _, mean in shown], "means")
     for number, mean in shown:
-        value = axes.annotate(
-            f"{mean:.1f}",
-            (number, mean),
-            xytext=(0, 6 if mean < y_max - 2 else -13),
-            textcoords="offset points",
-            ha="center",
-            fontsize=font - 1,
-            color=INK,
-            zorder=6,
-        )
-        value.set_gid(f"mean-value-{number}")
-    key = figure.legend(
-        handles=[
-            Line2D(
-                [],
-                [],
-                color=SCORE_COLOUR,
-                marker="o",
-                markerfacecolor="#ffffff",
-                label=f"Mean {instrument.short_title} of the members scored",
-            )
-        ],
-        loc="lower center",
-        bbox_to_anchor=(0.5, 0.0),
-        frameon=False,
-        fontsize=font - 1,
-        labelcolor=INK,
-    )
-    key.set_gid("legend")
+        value_label(axes, f"{mean:.1f}", number, mean, y_max, font, f"mean-value-{number}")
+    key = point_key(f"Mean {instrument.short_title} of the members scored")
+    bottom_legend(figure, [key], layout, compact=False)
     return figure

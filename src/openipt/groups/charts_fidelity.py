@@ -2,44 +2,51 @@
 
 Two lines on a 1–5 scale by session date: the facilitator's own ratings and
 their supervisor's, with the "adequate" level (`FIDELITY_PASS_MEAN`) as a
-dashed line. Drawn like the questionnaire charts (`openipt.measures.charts`):
-matplotlib's object API only, the same deterministic SVG settings, under the
-same lock (those settings are process-wide, so one lock guards every chart
-drawn with them), served as an image from its own URL because of the page's
-CSP. The page shows the same numbers as a table for screen readers.
+dashed line. Drawn like the questionnaire charts, with their parts
+(`openipt.measures.charts`): matplotlib's object API only, the same
+deterministic SVG settings, under the same lock (those settings are
+process-wide, so one lock guards every chart drawn with them), served as an
+image from its own URL because of the page's CSP. The page shows the same
+numbers as a table for screen readers.
 """
 
 from __future__ import annotations
 
 import datetime
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import matplotlib
 from matplotlib.artist import Artist
-from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from openipt.measures.charts import (
+    EPOCH,
     EXPECTED_LINE,
-    GRID,
-    INK,
     LAYOUTS,
+    MIN_SPAN_DAYS,
     MUTED,
     PHASE_LINE,
-    RENDER_LOCK,
     SCORE_COLOUR,
     SVG_SETTINGS,
     ChartSize,
+    bottom_legend,
+    day_axes,
+    day_ticks,
+    day_x,
+    empty_note,
+    frame_axes,
+    new_figure,
+    point_key,
+    point_line,
+    render_svg,
+    set_day_ticks,
 )
 from openipt.protocol.group import FIDELITY_PASS_MEAN, FIDELITY_SCALE
 
 FIDELITY_SVG_SETTINGS = {**SVG_SETTINGS, "svg.hashsalt": "openipt-fidelity-chart"}
-MIN_SPAN_DAYS = 14
-EPOCH = datetime.date(1970, 1, 1)
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Ratings can span years: ticks up to a quarter, half a year or else a year apart.
+TICK_STEPS = (1, 2, 7, 14, 28, 56, 91, 182, 364)
 SELF_COLOUR = SCORE_COLOUR
 SUPERVISOR_COLOUR = EXPECTED_LINE
 
@@ -50,16 +57,6 @@ class FidelityPoint:
     score: int
 
 
-def _x(day: datetime.date) -> float:
-    return float((day - EPOCH).days)
-
-
-def _ticks(first: datetime.date, last: datetime.date, max_ticks: int) -> list[datetime.date]:
-    span = (last - first).days
-    step = next((s for s in (1, 2, 7, 14, 28, 56, 91, 182) if span / s <= max_ticks), 364)
-    return [first + datetime.timedelta(days=n) for n in range(0, span + 1, step)]
-
-
 def fidelity_chart_svg(
     *,
     self_points: Sequence[FidelityPoint],
@@ -68,11 +65,9 @@ def fidelity_chart_svg(
     size: ChartSize = "wide",
 ) -> str:
     """The chart as an SVG document; the same arguments always give the same bytes."""
-    with RENDER_LOCK, matplotlib.rc_context(FIDELITY_SVG_SETTINGS):
-        figure = _draw(self_points, supervisor_points, title, size)
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
-    return buffer.getvalue()
+    return render_svg(
+        FIDELITY_SVG_SETTINGS, lambda: _draw(self_points, supervisor_points, title, size)
+    )
 
 
 def _draw(
@@ -83,31 +78,19 @@ def _draw(
 ) -> Figure:
     layout = LAYOUTS[size]
     font = layout.font
-    figure = Figure(figsize=(layout.width, layout.height), facecolor="#ffffff")
-    FigureCanvasSVG(figure)
-    left, bottom, width, height = layout.axes
-    axes = figure.add_axes((left, bottom, min(width + 0.12, 0.96 - left), height))
+    figure = new_figure(layout)
+    axes = day_axes(figure, layout)
     days = [p.day for p in (*self_points, *supervisor_points)]
     first = min(days) if days else EPOCH
     last = max(max(days) if days else EPOCH, first + datetime.timedelta(days=MIN_SPAN_DAYS))
     start, end = first - datetime.timedelta(days=2), last + datetime.timedelta(days=2)
-    axes.set_xlim(_x(start), _x(end))
+    axes.set_xlim(day_x(start), day_x(end))
     low, high = FIDELITY_SCALE
     axes.set_ylim(low - 0.4, high + 0.4)
     axes.set_yticks(list(range(low, high + 1)))
-    axes.set_title(title, loc="left", fontsize=font + 2, color=INK, pad=font)
+    frame_axes(axes, title, font, pad=font)
     axes.set_ylabel(f"Rating ({low}–{high})", color=MUTED, fontsize=font)
-    axes.tick_params(colors=MUTED, labelsize=font - 0.5)
-    # Labels written here, not by a date locator: the same on every machine and locale.
-    ticks = _ticks(first, last, layout.max_ticks)
-    labels = [f"{d.day} {MONTHS[d.month - 1]}" for d in ticks]
-    axes.set_xticks([_x(d) for d in ticks], labels=labels)
-    for side in ("top", "right"):
-        axes.spines[side].set_visible(False)
-    for side in ("left", "bottom"):
-        axes.spines[side].set_color(GRID)
-    axes.grid(axis="y", color=GRID, linewidth=0.6)
-    axes.set_axisbelow(True)
+    set_day_ticks(axes, day_ticks(first, last, layout.max_ticks, TICK_STEPS))
 
     legend: list[Artist] = []
     adequate = axes.axhline(
@@ -123,43 +106,19 @@ def _draw(
         if not points:
             continue
         ordered = sorted(points, key=lambda p: p.day)
-        (line,) = axes.plot(
-            [_x(p.day) for p in ordered],
+        point_line(
+            axes,
+            [day_x(p.day) for p in ordered],
             [p.score for p in ordered],
-            color=colour,
-            linewidth=1.8,
+            gid,
+            colour=colour,
             marker=marker,
-            markersize=5,
-            markerfacecolor="#ffffff",
+            linewidth=1.8,
             markeredgewidth=1.6,
             zorder=4,
         )
-        line.set_gid(gid)
-        legend.append(
-            Line2D([], [], color=colour, marker=marker, markerfacecolor="#ffffff", label=label)
-        )
+        legend.append(point_key(label, colour=colour, marker=marker))
     if not days:
-        note = axes.text(
-            0.5,
-            0.5,
-            "No ratings yet",
-            transform=axes.transAxes,
-            ha="center",
-            va="center",
-            color=MUTED,
-            fontsize=font + 1,
-        )
-        note.set_gid("no-ratings")
-    key = figure.legend(
-        handles=legend,
-        loc="lower center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncols=min(len(legend), layout.legend_columns),
-        frameon=False,
-        fontsize=font - 1,
-        labelcolor=INK,
-        handlelength=1.6,
-        columnspacing=1.2,
-    )
-    key.set_gid("legend")
+        empty_note(axes, "No ratings yet", "no-ratings", font)
+    bottom_legend(figure, legend, layout)
     return figure

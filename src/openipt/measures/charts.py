@@ -17,14 +17,20 @@ settings.
 Every part of the drawing carries an id (`set_gid`) so that tests, and anyone
 reading the SVG, can find the severity bands, the expected range, the phase
 lines and the markers without relying on matplotlib's generated names.
+
+The other charts (the diary's, a facilitator's fidelity, the programme
+dashboard's) are drawn with the parts defined here: the SVG settings, the lock,
+the layouts and colours, and the helpers under "Parts every chart is drawn
+with", so that they render, look and name their key alike.
 """
 
 from __future__ import annotations
 
+import datetime
 import io
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -98,6 +104,183 @@ LIFE_EVENT_COLOUR = "#b45309"
 BAND_TINTS = ("#eaf4ef", "#f1f5e6", "#fbf5e3", "#fbeee3", "#f7e6e6", "#f3e0e6")
 
 
+# Parts every chart is drawn with. The diary, fidelity and dashboard charts
+# import them rather than repeat them, so that all the charts render the same
+# way (one lock, no creation date), keep one style (frame, key, notes, point
+# lines), and a change to either is made once.
+
+
+def render_svg(
+    settings: dict[RcKeyType, Any],
+    draw: Callable[[], Figure],
+    *,
+    metadata: Mapping[str, str | None] | None = None,
+) -> str:
+    """The figure `draw()` makes, as an SVG document, drawn and saved under `settings`.
+
+    The settings are process-wide (`rcParams`), so `RENDER_LOCK` is held while
+    the figure is drawn and saved. There is no creation date in the document (it
+    would change the bytes on every request); `metadata` sets other entries.
+    """
+    with RENDER_LOCK, matplotlib.rc_context(settings):
+        figure = draw()
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", metadata={"Date": None, **(metadata or {})})
+    return buffer.getvalue()
+
+
+def new_figure(layout: Layout) -> Figure:
+    """A white figure of the layout's size on its own SVG canvas (never `pyplot`'s)."""
+    figure = Figure(figsize=(layout.width, layout.height), facecolor="#ffffff")
+    FigureCanvasSVG(figure)
+    return figure
+
+
+def frame_axes(
+    axes: Axes, title: str, font: float, *, pad: float, tick_size: float | None = None
+) -> None:
+    """The title at the top left, muted ticks (`font` - 0.5 unless given), and
+    only the left and bottom spines, in the grid's grey."""
+    axes.set_title(title, loc="left", fontsize=font + 2, color=INK, pad=pad)
+    axes.tick_params(colors=MUTED, labelsize=font - 0.5 if tick_size is None else tick_size)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        axes.spines[side].set_color(GRID)
+
+
+def empty_note(axes: Axes, text: str, gid: str, font: float) -> None:
+    """A line in the middle of a plot with nothing to draw ("No scores yet")."""
+    note = axes.text(
+        0.5,
+        0.5,
+        text,
+        transform=axes.transAxes,
+        ha="center",
+        va="center",
+        color=MUTED,
+        fontsize=font + 1,
+    )
+    note.set_gid(gid)
+
+
+def point_line(
+    axes: Axes,
+    xs: Sequence[float],
+    ys: Sequence[float],
+    gid: str,
+    *,
+    colour: str = SCORE_COLOUR,
+    marker: str = "o",
+    linewidth: float = 2.0,
+    markersize: float = 5,
+    markeredgewidth: float = 1.8,
+    zorder: float = 5,
+) -> None:
+    """A line through hollow (white-filled) points: scores, means, ratings, moods."""
+    (line,) = axes.plot(
+        xs,
+        ys,
+        color=colour,
+        linewidth=linewidth,
+        marker=marker,
+        markersize=markersize,
+        markerfacecolor="#ffffff",
+        markeredgewidth=markeredgewidth,
+        zorder=zorder,
+    )
+    line.set_gid(gid)
+
+
+def point_key(label: str, *, colour: str = SCORE_COLOUR, marker: str = "o") -> Line2D:
+    """The key's entry for a `point_line`."""
+    return Line2D([], [], color=colour, marker=marker, markerfacecolor="#ffffff", label=label)
+
+
+def value_label(
+    axes: Axes, text: str, x: float, y: float, y_max: float, font: float, gid: str
+) -> None:
+    """A point's value written above it, or below it when near the top of the scale."""
+    value = axes.annotate(
+        text,
+        (x, y),
+        xytext=(0, 6 if y < y_max - 2 else -13),
+        textcoords="offset points",
+        ha="center",
+        fontsize=font - 1,
+        color=INK,
+        zorder=6,
+    )
+    value.set_gid(gid)
+
+
+def bottom_legend(
+    figure: Figure, handles: Sequence[Artist], layout: Layout, *, compact: bool = True
+) -> None:
+    """The key, without a frame, along the bottom edge in up to the layout's
+    number of columns; nothing when there is nothing to explain.
+
+    `compact`: shorter line samples and closer columns (the course and fidelity
+    charts); the diary's and the dashboard's keys keep matplotlib's spacing.
+    """
+    if not handles:
+        return
+    key = figure.legend(
+        handles=handles,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncols=min(len(handles), layout.legend_columns),
+        frameon=False,
+        fontsize=layout.font - 1,
+        labelcolor=INK,
+        handlelength=1.6 if compact else None,
+        columnspacing=1.2 if compact else None,
+    )
+    key.set_gid("legend")
+
+
+# Charts by day (the diary, fidelity ratings). A day's position on the x axis
+# is its number of days since EPOCH, and the tick labels are written here, not
+# by a date locator, so that they are the same on every machine and locale.
+EPOCH = datetime.date(1970, 1, 1)
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# The shortest span drawn, so that a first week of entries does not fill the width.
+MIN_SPAN_DAYS = 14
+
+
+def day_x(day: datetime.date) -> float:
+    """A day's position on the axis: days since the first of January 1970."""
+    return float((day - EPOCH).days)
+
+
+def day_ticks(
+    first: datetime.date, last: datetime.date, max_ticks: int, steps: Sequence[int]
+) -> list[datetime.date]:
+    """Days from `first` on, evenly spaced: the first of `steps` (in days) that
+    gives at most `max_ticks` ticks, else the last of them."""
+    span = (last - first).days
+    step = next((s for s in steps if span / s <= max_ticks), steps[-1])
+    return [first + datetime.timedelta(days=n) for n in range(0, span + 1, step)]
+
+
+def day_axes(figure: Figure, layout: Layout) -> Axes:
+    """Axes for a chart by day, with a grey line behind each value on the y axis.
+
+    Wider than the layout's: there are no band names on the right to keep room for.
+    """
+    left, bottom, width, height = layout.axes
+    axes = figure.add_axes((left, bottom, min(width + 0.12, 0.96 - left), height))
+    axes.grid(axis="y", color=GRID, linewidth=0.6)
+    axes.set_axisbelow(True)
+    return axes
+
+
+def set_day_ticks(axes: Axes, days: Sequence[datetime.date]) -> None:
+    """Ticks on the x axis at `days`, labelled like "3 Mar"."""
+    labels = [f"{d.day} {MONTHS[d.month - 1]}" for d in days]
+    axes.set_xticks([day_x(d) for d in days], labels=labels)
+
+
 @dataclass(frozen=True)
 class ChartPoint:
     """One score: its position on the session axis and the instrument total."""
@@ -141,8 +324,9 @@ def course_chart_svg(
     sequence when there is no baseline yet. The same arguments always give the
     same bytes.
     """
-    with RENDER_LOCK, matplotlib.rc_context(SVG_SETTINGS):
-        figure = draw_figure(
+    return render_svg(
+        SVG_SETTINGS,
+        lambda: draw_figure(
             instrument=instrument,
             points=points,
             expected=expected,
@@ -150,11 +334,8 @@ def course_chart_svg(
             markers=markers,
             title=title,
             layout=LAYOUTS[size],
-        )
-        buffer = io.StringIO()
-        # No creation date (it would change the bytes on every request).
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
-    return buffer.getvalue()
+        ),
+    )
 
 
 def _x_range(
@@ -187,8 +368,7 @@ def draw_figure(
     layout: Layout,
 ) -> Figure:
     """The chart as a matplotlib figure (call inside `rc_context(SVG_SETTINGS)`)."""
-    figure = Figure(figsize=(layout.width, layout.height), facecolor="#ffffff")
-    FigureCanvasSVG(figure)
+    figure = new_figure(layout)
     axes = figure.add_axes(layout.axes)
     font = layout.font
     y_min, y_max = float(instrument.min_total), float(instrument.max_total)
@@ -196,14 +376,9 @@ def draw_figure(
     axes.set_xlim(x_min, x_max)
     axes.set_ylim(y_min, y_max)
     # Room above the plot for the phase names.
-    axes.set_title(title, loc="left", fontsize=font + 2, color=INK, pad=font * 3)
+    frame_axes(axes, title, font, pad=font * 3)
     axes.set_xlabel("Session", color=MUTED, fontsize=font)
     axes.set_ylabel("Total score", color=MUTED, fontsize=font)
-    axes.tick_params(colors=MUTED, labelsize=font - 0.5)
-    for side in ("top", "right"):
-        axes.spines[side].set_visible(False)
-    for side in ("left", "bottom"):
-        axes.spines[side].set_color(GRID)
     axes.set_xticks(_session_ticks(x_min, x_max, layout.max_ticks))
     # Totals are whole numbers: no "12.5" on the score axis.
     axes.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
@@ -215,19 +390,7 @@ def draw_figure(
     _draw_phases(axes, phase_boundaries, x_min, x_max, font)
     legend.extend(_draw_markers(axes, markers))
     legend.extend(_draw_scores(axes, points, y_max, font))
-    if legend:
-        key = figure.legend(
-            handles=legend,
-            loc="lower center",
-            bbox_to_anchor=(0.5, 0.0),
-            ncols=min(len(legend), layout.legend_columns),
-            frameon=False,
-            fontsize=font - 1,
-            labelcolor=INK,
-            handlelength=1.6,
-            columnspacing=1.2,
-        )
-        key.set_gid("legend")
+    bottom_legend(figure, legend, layout)
     return figure
 
 
@@ -362,44 +525,12 @@ def _draw_scores(
     axes: Axes, points: Sequence[ChartPoint], y_max: float, font: float
 ) -> list[Artist]:
     if not points:
-        note = axes.text(
-            0.5,
-            0.5,
-            "No scores yet",
-            transform=axes.transAxes,
-            ha="center",
-            va="center",
-            color=MUTED,
-            fontsize=font + 1,
-        )
-        note.set_gid("no-scores")
+        empty_note(axes, "No scores yet", "no-scores", font)
         return []
     ordered = sorted(points, key=lambda p: p.session)
-    (line,) = axes.plot(
-        [p.session for p in ordered],
-        [p.total for p in ordered],
-        color=SCORE_COLOUR,
-        linewidth=2.0,
-        marker="o",
-        markersize=5,
-        markerfacecolor="#ffffff",
-        markeredgewidth=1.8,
-        zorder=5,
-    )
-    line.set_gid("scores")
+    point_line(axes, [p.session for p in ordered], [p.total for p in ordered], "scores")
     for index, point in enumerate(ordered, start=1):
-        # A value near the top of the scale is written below its point.
-        value = axes.annotate(
-            str(point.total),
-            (point.session, point.total),
-            xytext=(0, 6 if point.total < y_max - 2 else -13),
-            textcoords="offset points",
-            ha="center",
-            fontsize=font - 1,
-            color=INK,
-            zorder=6,
+        value_label(
+            axes, str(point.total), point.session, point.total, y_max, font, f"score-value-{index}"
         )
-        value.set_gid(f"score-value-{index}")
-    return [
-        Line2D([], [], color=SCORE_COLOUR, marker="o", markerfacecolor="#ffffff", label="Score")
-    ]
+    return [point_key("Score")]
