@@ -384,9 +384,7 @@ def test_a_group_programme_from_screening_to_the_dashboard(
         f"Session {RISK_SESSION}"
     )
     shot("phone-member-page")
-    # Not checked for sideways scrolling yet: the "PHQ-9 over time" table of
-    # groups/member_detail.html overflows a 390 px phone once a row carries the
-    # self-harm badge (reported to the lead); add no_sideways_scroll(fay) when fixed.
+    no_sideways_scroll(fay)
 
     supervisor_acknowledges_and_rates(open_page, live_server, world, screenshot)
     manager_reads_the_dashboard(open_page, live_server, world, programme, screenshot)

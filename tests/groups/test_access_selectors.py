@@ -14,6 +14,7 @@ from openipt.groups.selectors.access import (
     member_get_for_actor,
     members_visible_to,
 )
+from openipt.practice.models import CareTeamMember, CareTeamRole
 from openipt.practice.selectors import clients_visible_to
 from tests.groups.world import GroupWorld
 
@@ -85,3 +86,18 @@ def test_supervisor_at_a_group_site_sees_only_their_facilitators_member_records(
     assert sue_sees == {gw.member_2.client}
     # The site's admin still sees every record of the site.
     assert gw.member_2.client in set(clients_visible_to(actor=gw.world.admin))
+
+
+def test_supervisor_at_a_group_site_also_sees_clients_whose_care_team_they_are_on(
+    group_world: GroupWorld,
+) -> None:
+    """GIVEN a group site and a client of Finn's group WHEN Sam (who supervises Fay, not
+    Finn) is added to that client's care team THEN Sam sees that record, and only then."""
+    gw = group_world
+    practice = gw.world.practice_a
+    practice.kind = "group_site"
+    practice.save(update_fields=["kind"])
+    client = gw.member_2.client
+    assert client not in set(clients_visible_to(actor=gw.supervisor))
+    CareTeamMember.objects.create(client=client, user=gw.supervisor, role=CareTeamRole.SUPERVISOR)
+    assert client in set(clients_visible_to(actor=gw.supervisor))

@@ -393,22 +393,41 @@ def test_end_figures_are_suppressed_when_fewer_than_five_completers_are_scored(
 
 
 @pytest.mark.parametrize("strategy", ["correlated", "anti_join"])
-def test_latest_score_is_the_newest_then_the_last_entered(data: Dataset, strategy: str) -> None:
-    """GIVEN a member's two session scores given at the same moment (two sessions
-    recorded for one day), and every other member's scores a week apart
+def test_latest_score_is_of_the_highest_session_whatever_its_time(
+    data: Dataset, strategy: str
+) -> None:
+    """GIVEN one member whose session-1 score is stamped after their session-2 score (two
+    sessions on one day, session 1 corrected in the afternoon), another whose two
+    scores carry the same moment, and every other member's scores a week apart
     WHEN the latest score per member is picked, with either database's formulation
-    THEN each member's newest score is picked, and of the two simultaneous ones the
-    one entered last."""
-    m1 = data.gw.members[0]
+    THEN each member's latest is the score of their highest session number."""
+    m1, m2 = data.gw.members[0], data.gw.members[1]
     first, second = MemberScore.objects.filter(member=m1).order_by("session__number")
-    first.administered_at = second.administered_at
+    first.administered_at = second.administered_at + datetime.timedelta(hours=3)
     first.save(update_fields=["administered_at"])
+    tied_1, tied_2 = MemberScore.objects.filter(member=m2).order_by("session__number")
+    tied_1.administered_at = tied_2.administered_at
+    tied_1.save(update_fields=["administered_at"])
     rows = latest_scores(data.gw.programme, DashboardFilters(), strategy=strategy)
     latest = {row.member_id: row for row in rows}
-    assert latest[m1.pk] == max(first, second, key=lambda score: score.pk)
+    assert latest[m1.pk] == second and second.session == data.gw.group.sessions.get(number=2)
+    assert latest[m2.pk] == tied_2
     assert len(latest) == 17  # Tuesday 6, Spring 6, Lakeside 5; Thursday's member has none
     spring_totals = sorted(row.total for row in rows if row.member.group_id == data.spring.pk)
     assert spring_totals == [3, 4, 9, 11, 16, 16]
+
+
+def test_the_mean_change_uses_the_highest_session_not_the_newest_stamp(data: Dataset) -> None:
+    """GIVEN Fay's first member (baseline 14; 13 at session 1, 10 at session 2) whose
+    session-1 score was re-saved later than session 2's
+    WHEN the dashboard is computed
+    THEN her change is still 10 − 14 (Fay's Tuesday sum stays −19 + Spring −30)."""
+    m1 = data.gw.members[0]
+    first, second = MemberScore.objects.filter(member=m1).order_by("session__number")
+    first.administered_at = second.administered_at + datetime.timedelta(days=1)
+    first.save(update_fields=["administered_at"])
+    fay = facilitator_row(dashboard(data), "Riverside Clinic", "Fay Facilitator")
+    assert fay.tally.change_sum == -19 - 30
 
 
 def test_another_organisations_manager_is_refused(data: Dataset) -> None:

@@ -94,7 +94,7 @@ def test_home_lists_groups_and_the_waiting_list(
     assert "Tuesday group" in page and "Thursday group" not in page
     assert "Wendy Phiri" in page and "Joy Banda" not in page
     assert "Screen someone" in page and "Form a group" in page
-    assert "Session 0 of 8 held" in page
+    assert "No session held yet" in page
 
 
 def test_home_queries_stay_constant_as_groups_and_people_grow(
@@ -458,3 +458,18 @@ def test_portal_card_shows_the_clients_own_group_and_task_only(group_world: Grou
         assert other.client.given_name not in card
     # Someone in no programme sees no card at all.
     assert _card(gw.world.client_user_2).strip() == ""
+
+
+def test_pre_group_page_names_the_problem_areas_as_the_practice_does(
+    group_world: GroupWorld, client_for: ClientFor
+) -> None:
+    """GIVEN the site renamed 'role transition' WHEN the facilitator opens the pre-group
+    form THEN the choice carries the site's words, and the others keep the lay words."""
+    gw = group_world
+    practice = gw.waiting.practice
+    practice.problem_area_labels = {"role_transition": "Big changes in life"}
+    practice.save(update_fields=["problem_area_labels"])
+    url = reverse("groups:member_pre_group", args=[gw.waiting.public_id])
+    page = client_for(gw.facilitator).get(url).content.decode()
+    assert '<option value="role_transition">Big changes in life</option>' in page
+    assert "Grief: someone close died" in page

@@ -10,11 +10,15 @@ on fewer than `MIN_CELL` members is left out and its count shown as "<5".
 
 from __future__ import annotations
 
+import math
 import textwrap
 from collections.abc import Sequence
+from typing import Literal
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import Bbox
 
 from openipt.groups.selectors.dashboard import MIN_CELL, SessionMean
 from openipt.measures.charts import (
@@ -102,9 +106,63 @@ def _draw(
         empty = "No figures yet" if not ordered else f"Fewer than {MIN_CELL} members scored"
         empty_note(axes, empty, "no-figures", font)
         return figure
-    point_line(axes, [number for number, _ in shown], [mean for _, mean in shown], "means")
+    xs, ys = line_through(shown)
+    point_line(axes, xs, ys, "means")
     for number, mean in shown:
         value_label(axes, f"{mean:.1f}", number, mean, y_max, font, f"mean-value-{number}")
     key = point_key(f"Mean {instrument.short_title} of the members scored")
     bottom_legend(figure, [key], layout, compact=False)
+    if not layout.band_labels_outside:
+        _place_band_labels(axes, shown)
     return figure
+
+
+def line_through(shown: Sequence[tuple[int, float]]) -> tuple[list[float], list[float]]:
+    """The x and y of the means line: every session number from the first shown to the
+    last, NaN where no mean is shown, so that matplotlib breaks the line there.
+
+    A line drawn straight across a hidden mean (fewer than MIN_CELL members) or a
+    session nobody was scored at would look like a value that is not there.
+    """
+    by_number = dict(shown)
+    numbers = range(min(by_number), max(by_number) + 1)
+    return [float(n) for n in numbers], [by_number.get(n, math.nan) for n in numbers]
+
+
+# Where a band's name may go on a narrow chart, in order: (x in axes fraction, alignment).
+PLACES: tuple[tuple[float, Literal["left", "center", "right"]], ...] = (
+    (0.99, "right"),
+    (0.01, "left"),
+    (0.5, "center"),
+)
+# Room kept around a point's marker, and around a label, in points (1/72 inch).
+MARKER_ROOM = 5.0
+LABEL_ROOM = 2.0
+
+
+def _place_band_labels(axes: Axes, shown: Sequence[tuple[int, float]]) -> None:
+    """Put each band's name inside the plot where no point or value label is under it.
+
+    On a narrow chart the names sit inside the plot: at the right edge first, where
+    they usually clear the curve's start; else at the left edge, else in the middle;
+    left out if all three are taken (the band's tint stays, and the other names).
+    """
+    figure = axes.get_figure(root=True)
+    assert figure is not None  # noqa: S101 - the axes were added to a figure
+    scale = figure.dpi / 72.0
+    values = [t for t in axes.texts if (t.get_gid() or "").startswith("mean-value-")]
+    obstacles = [t.get_window_extent().padded(LABEL_ROOM * scale) for t in values]
+    room = MARKER_ROOM * scale
+    for number, mean in shown:
+        x, y = axes.transData.transform((number, mean))
+        obstacles.append(Bbox.from_extents(x - room, y - room, x + room, y + room))
+    bands = [t for t in axes.texts if (t.get_gid() or "").startswith("severity-band-label-")]
+    for label in bands:
+        for x, align in PLACES:
+            label.set_x(x)
+            label.set_horizontalalignment(align)
+            box = label.get_window_extent().padded(LABEL_ROOM * scale)
+            if not any(box.overlaps(other) for other in obstacles):
+                break
+        else:
+            label.set_visible(False)

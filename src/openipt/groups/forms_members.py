@@ -7,14 +7,14 @@ messages show beside each item exactly as in individual care.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django import forms
 from django.utils import timezone
 
 from openipt.groups.models import Gender, GroupComposition, Programme
-from openipt.groups.selectors.members import PROBLEM_AREA_WORDS
+from openipt.groups.selectors.members import problem_area_choices
 from openipt.groups.services.members import MAX_GROUP_NAME_LENGTH, MAX_TEXT_LENGTH
 from openipt.groups.services.screening import MAX_NAME_LENGTH, MAX_NOTE_LENGTH, MAX_PHONE_LENGTH
 from openipt.protocol.group import EXCLUSION_PROMPTS
@@ -126,7 +126,7 @@ class PreGroupForm(forms.Form):
     problem_area = forms.ChoiceField(
         label="The problem they will work on in the group",
         required=False,
-        choices=[("", "Not decided yet"), *PROBLEM_AREA_WORDS.items()],
+        choices=[("", "Not decided yet"), *problem_area_choices()],
         error_messages={"invalid_choice": "Choose one of the problem areas."},
     )
     hopes = forms.CharField(
@@ -137,8 +137,14 @@ class PreGroupForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, area_labels: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        # The practice's own names for the problem areas, where it set them.
+        field = self.fields["problem_area"]
+        if isinstance(field, forms.ChoiceField):
+            field.choices = [("", "Not decided yet"), *problem_area_choices(area_labels)]
         if not self.is_bound and not self.initial.get("held_at"):
             self.initial["held_at"] = timezone.localtime().replace(second=0, microsecond=0)
 

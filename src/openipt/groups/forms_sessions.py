@@ -23,10 +23,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from openipt.groups.models import GroupMember, MemberTask, TaskOutcome
+from openipt.groups.selectors.members import problem_area_choices
 from openipt.groups.services.session_checks import MemberEntry
 from openipt.measures.engine.definition import Instrument, Item
 from openipt.protocol.group import FIDELITY_SCALE, GroupAdherenceItem
-from openipt.protocol.problem_areas import ProblemAreaCode, label_for
 
 ANSWERS = ("0", "1", "2", "3")
 REVIEW_CHOICES = (
@@ -50,7 +50,8 @@ def question_number(item: Item) -> str:
 
 
 def area_choices(overrides: Mapping[str, str] | None) -> list[tuple[str, str]]:
-    return [(code.value, label_for(code.value, overrides)) for code in ProblemAreaCode]
+    """The problem areas in the same words as the group and member pages."""
+    return problem_area_choices(overrides)
 
 
 def clean_key(raw: str | None) -> str:

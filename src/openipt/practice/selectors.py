@@ -28,7 +28,8 @@ def _supervised_group_members(*, actor: User, practice_ids: list[int]) -> Q:
     """Clients of group sites screened by, or in a group of, a facilitator the actor supervises.
 
     At a group programme site a supervisor oversees named facilitators, not the
-    whole site: they see those facilitators' members and nobody else's. (The
+    whole site: they see those facilitators' members, and clients whose care
+    team they are on, and nobody else's. (The
     lookups go through the groups app's related names, so this base app does
     not import it.)
     """
@@ -67,6 +68,8 @@ def _visible_clients_filter(*, actor: User, roles: ActorRoles) -> Q:
         )
         sees_all = [pid for pid in sees_all if pid not in supervised_sites]
         condition |= _supervised_group_members(actor=actor, practice_ids=supervised_sites)
+        # Being on a client's care team is a reason to see them anywhere.
+        condition |= Q(practice_id__in=supervised_sites) & Q(on_care_team)
     if sees_all:
         condition |= Q(practice_id__in=sees_all)
     if care_team:

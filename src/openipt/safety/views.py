@@ -21,7 +21,17 @@ from openipt.accounts.models import User
 from openipt.audit.models import AuditAction
 from openipt.audit.services import record
 from openipt.courses.selectors import courses_visible_to
-from openipt.groups.models import ALERT_INSTRUMENT_SCREENING_PROMPT
+from openipt.groups.models import (
+    ALERT_INSTRUMENT_SCREENING_PROMPT,
+    ALERT_SOURCE_SESSION_SCORE,
+    GROUP_ALERT_SOURCES,
+    GroupMember,
+    GroupSession,
+    MemberScore,
+    Screening,
+)
+from openipt.groups.selectors.access import members_visible_to, sessions_visible_to
+from openipt.groups.selectors.members import screening_get_for_actor
 from openipt.measures.selectors import instrument_for_practice
 from openipt.measures.services import RISK_SOURCE_TYPE as MEASURE_SOURCE
 from openipt.practice.models import Practice
@@ -102,9 +112,46 @@ def _render_alert(
             "sees_course": alert.course_id is not None
             and courses_visible_to(actor=actor).filter(pk=alert.course_id).exists(),
             "sees_plan": _sees_plan(actor, alert),
+            "group_source": _group_source(actor, alert),
         },
         status=status,
     )
+
+
+@dataclass(frozen=True)
+class GroupSource:
+    """Where an alert about a group member came from, as far as the viewer may open it."""
+
+    noun: str  # who the alert is about: "group member" or "person screened for a group"
+    member: GroupMember | None = None
+    session: GroupSession | None = None  # the group session of a session-score alert
+    screening: Screening | None = None  # the screening of a screening alert
+
+
+def _group_source(actor: User, alert: RiskAlert) -> GroupSource | None:
+    """The group pages behind an alert raised by a group member's PHQ-9 (None for any
+    other alert); each page only if the actor may open it (the on-call person may not)."""
+    if alert.source_type not in GROUP_ALERT_SOURCES:
+        return None
+    members = members_visible_to(actor=actor)
+    if alert.source_type == ALERT_SOURCE_SESSION_SCORE:
+        score = MemberScore.objects.filter(public_id=alert.source_public_id).first()
+        if score is None or score.session_id is None:
+            return GroupSource("group member")
+        session = (
+            sessions_visible_to(actor=actor)
+            .select_related("group")
+            .filter(pk=score.session_id)
+            .first()
+        )
+        member = members.filter(pk=score.member_id).first()
+        return GroupSource("group member", member=member, session=session)
+    try:
+        screening = screening_get_for_actor(actor=actor, public_id=alert.source_public_id)
+    except Http404:
+        screening = None
+    member = members.filter(screening__public_id=alert.source_public_id).first()
+    return GroupSource("person screened for a group", member=member, screening=screening)
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,23 @@ fixed number of queries, whatever the number of members or sessions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -53,8 +65,23 @@ PROBLEM_AREA_WORDS: dict[str, str] = {
 }
 
 
-def problem_area_words(code: str) -> str:
-    return PROBLEM_AREA_WORDS.get(code, "Not decided yet")
+def problem_area_words(code: str, overrides: Mapping[str, str] | None = None) -> str:
+    """A problem area as the facilitator pages name it: the practice's own label if it
+    set one (Practice.problem_area_labels), else the lay words above."""
+    custom = (overrides or {}).get(code, "").strip()
+    return custom or PROBLEM_AREA_WORDS.get(code, "Not decided yet")
+
+
+def problem_area_choices(overrides: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """(code, words) for every problem area, in the order of PROBLEM_AREA_WORDS."""
+    return [(code, problem_area_words(code, overrides)) for code in PROBLEM_AREA_WORDS]
+
+
+# Scores in the order they were given: the screening (no session) first, then by
+# session number. Not by time: a session's scores are stamped midday of its day,
+# so a screening later that day, or two sessions on one day, would sort wrongly.
+SCORE_ORDER = (F("session__number").asc(nulls_first=True), "administered_at", "id")
+LATEST_FIRST = (F("session__number").desc(nulls_last=True), "-administered_at", "-id")
 
 
 # --------------------------------------------------------------------------- screenings
@@ -268,7 +295,7 @@ def group_page(*, group: Group) -> GroupPage:
         "programme", "practice", "facilitator"
     )
     row = _row(annotated.get())
-    latest = MemberScore.objects.filter(member=OuterRef("pk")).order_by("-administered_at", "-id")
+    latest = MemberScore.objects.filter(member=OuterRef("pk")).order_by(*LATEST_FIRST)
     members = (
         GroupMember.objects.filter(group=group)
         .select_related("client")
@@ -284,12 +311,13 @@ def group_page(*, group: Group) -> GroupPage:
             "id",
         )
     )
+    overrides = group.practice.problem_area_labels or None
     member_rows = [
         MemberRow(
             member=m,
             attended=int(m.__dict__["attended"]),
             latest_total=m.__dict__["latest_total"],
-            area=problem_area_words(m.problem_area) if m.problem_area else "",
+            area=problem_area_words(m.problem_area, overrides) if m.problem_area else "",
         )
         for m in members
     ]
@@ -386,7 +414,7 @@ def member_page(*, member: GroupMember) -> MemberPage:
         )
         for s in MemberScore.objects.filter(member=member)
         .select_related("session")
-        .order_by("administered_at", "id")
+        .order_by(*SCORE_ORDER)
     ]
     attendance = list(
         Attendance.objects.filter(member=member)
@@ -400,7 +428,11 @@ def member_page(*, member: GroupMember) -> MemberPage:
     )
     return MemberPage(
         member=member,
-        area=problem_area_words(member.problem_area) if member.problem_area else "",
+        area=(
+            problem_area_words(member.problem_area, member.practice.problem_area_labels or None)
+            if member.problem_area
+            else ""
+        ),
         scores=scores,
         attendance=attendance,
         tasks=tasks,

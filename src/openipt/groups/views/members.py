@@ -245,7 +245,7 @@ def member_pre_group(request: HttpRequest, public_id: str) -> HttpResponse:
     member = _writable_member(request, public_id)
     status = 200
     if request.method == "POST":
-        form = PreGroupForm(request.POST)
+        form = PreGroupForm(request.POST, area_labels=member.practice.problem_area_labels or None)
         status = UNPROCESSABLE
         if form.is_valid():
             data = form.cleaned_data
@@ -281,7 +281,8 @@ def member_pre_group(request: HttpRequest, public_id: str) -> HttpResponse:
                 "hopes": member.pre_group_hopes,
                 "problem_area": member.problem_area,
                 "version": member.version,
-            }
+            },
+            area_labels=member.practice.problem_area_labels or None,
         )
     record(
         actor=actor,

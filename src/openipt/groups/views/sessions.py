@@ -36,6 +36,7 @@ from openipt.groups.models import (
     MemberTask,
 )
 from openipt.groups.selectors.access import can_run_group, group_session_get_for_actor
+from openipt.groups.selectors.members import problem_area_words
 from openipt.groups.selectors.sessions import (
     agenda_context,
     group_for_recording,
@@ -60,7 +61,6 @@ from openipt.measures.selectors import instrument_for_practice
 from openipt.protocol.errors import ProtocolError
 from openipt.protocol.group import group_adherence_items_for, group_agenda_for
 from openipt.protocol.phases import Phase
-from openipt.protocol.problem_areas import label_for
 
 OFFLINE_PREFIX = "openipt.groups.offline"
 
@@ -329,15 +329,6 @@ class MemberRow:
         return f"{self.change} {points} higher (worse)"
 
 
-def _area(code: str, overrides: Mapping[str, str] | None) -> str:
-    if not code:
-        return ""
-    try:
-        return label_for(code, overrides)
-    except ProtocolError:
-        return code
-
-
 @login_required
 @require_http_methods(["GET"])
 def session_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
@@ -362,12 +353,25 @@ def session_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
                 alert=score is not None and score.public_id in alerted,
                 task=stored.tasks.get(member_id),
                 reviewed=stored.reviewed.get(member_id),
-                area=_area(member.problem_area, overrides),
+                area=problem_area_words(member.problem_area, overrides)
+                if member.problem_area
+                else "",
             )
         )
     rows.sort(key=lambda r: (r.member.client.family_name, r.member.client.given_name, r.member.pk))
     phase = _phase(group, session.number)
     done = set(session.adherence_checked)
+    fidelity = {f.rater: f for f in stored.fidelity}
+    fidelity_form = fidelity_form_for(
+        actor=actor, session=session, next_url=request.get_full_path()
+    )
+    # The facilitator gave their own rating in the session form: show it with a
+    # "change" link rather than asking for it a second time.
+    change_own_rating = (
+        fidelity_form is not None
+        and fidelity_form.rater == FidelityRater.SELF
+        and FidelityRater.SELF in fidelity
+    )
     record(
         actor=actor,
         action=AuditAction.VIEW,
@@ -388,11 +392,11 @@ def session_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
                 (item.text, item.code in done)
                 for item in (group_adherence_items_for(phase) if phase else ())
             ],
-            "fidelity": {f.rater: f for f in stored.fidelity},
+            "fidelity": fidelity,
             "can_edit": can_run_group(actor=actor, group=group),
             "alert_count": sum(1 for r in rows if r.alert),
-            "fidelity_form": fidelity_form_for(
-                actor=actor, session=session, next_url=request.get_full_path()
-            ),
+            "fidelity_form": None if change_own_rating else fidelity_form,
+            "change_own_rating": change_own_rating,
+            "is_last_session": session.number == group.planned_sessions,
         },
     )
