@@ -41,7 +41,7 @@ CHECK_ENV := env -u DATABASE_URL OPENIPT_DEBUG=1 OPENIPT_DATA_DIR=$(CURDIR)/var/
 TEST_DATABASE_URL ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup chromium demo demo-codes demo-reset migrate lint format typecheck \
+.PHONY: help setup chromium pdf-libs pdf-tools demo demo-codes demo-reset migrate lint format typecheck \
 	migrations-check messages axe test test-sqlite test-postgres clean
 
 help: ## List the commands
@@ -60,6 +60,16 @@ setup: $(STAMP) ## Create .venv and install the locked dependencies (only when t
 
 chromium: ## Install Debian's chromium for the browser tests if it is missing
 	@test -x $(CHROMIUM) || bash scripts/apt-install chromium
+
+# WeasyPrint (PDF reports) needs Pango; the tests read PDFs back with poppler's
+# pdftotext and render their pages to PNG with pdftoppm.
+pdf-libs: ## Install Pango for the PDF reports if it is missing
+	@ldconfig -p | grep -q libpangoft2-1.0.so.0 || \
+		bash scripts/apt-install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+
+pdf-tools: pdf-libs ## Install poppler-utils (pdftotext, pdftoppm) for the report tests
+	@command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || \
+		bash scripts/apt-install poppler-utils
 
 $(AXE_STAMP):
 	@command -v npm >/dev/null || bash scripts/apt-install npm
@@ -82,7 +92,7 @@ $(DEMO_KEY_FILE): | $(STAMP)
 	chmod 600 $@.tmp
 	mv $@.tmp $@
 
-migrate: $(STAMP) $(DEMO_KEY_FILE) ## Apply migrations to the demo database
+migrate: $(STAMP) $(DEMO_KEY_FILE) pdf-libs ## Apply migrations to the demo database
 	mkdir -p $(DEMO_DATA_DIR)/static
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --no-input
 
@@ -131,26 +141,26 @@ messages: $(STAMP) ## Update the Spanish catalogue from the code and compile it 
 
 # Browser tests must run, never skip: OPENIPT_REQUIRE_BROWSER turns a missing
 # chromium into a failure.
-test-sqlite: $(STAMP) chromium axe
+test-sqlite: $(STAMP) chromium axe pdf-tools
 	env -u DATABASE_URL OPENIPT_REQUIRE_BROWSER=1 $(BIN)/pytest $(PYTEST_ARGS)
 
 # Its own data directory, so that it can run beside the SQLite run (make test
 # runs both at once): attachments, subprocess databases and keys stay apart.
-test-postgres: $(STAMP) chromium axe
+test-postgres: $(STAMP) chromium axe pdf-tools
 	@if [ -z "$(TEST_DATABASE_URL)" ]; then echo "TEST_DATABASE_URL is not set." >&2; exit 1; fi
 	env DATABASE_URL='$(TEST_DATABASE_URL)' OPENIPT_REQUIRE_BROWSER=1 \
 		OPENIPT_DATA_DIR="$${OPENIPT_DATA_DIR:-$${TMPDIR:-/tmp}/openipt-tests}/postgres" \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
-test: $(STAMP) chromium axe ## Lint, type-check, check migrations, pytest on SQLite (and PostgreSQL if TEST_DATABASE_URL)
+test: $(STAMP) chromium axe pdf-tools ## Lint, type-check, check migrations, pytest on SQLite (and PostgreSQL if TEST_DATABASE_URL)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory migrations-check
 	@# With a PostgreSQL server, both databases are tested at once (one per
-	@# core; output line by line, each run's summary at its end).
+	@# core); each run's output is printed in one piece when it finishes.
 	@if [ -n "$(TEST_DATABASE_URL)" ]; then \
-		$(MAKE) --no-print-directory -j2 --output-sync=line test-sqlite test-postgres; \
+		$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres; \
 	else \
 		$(MAKE) --no-print-directory test-sqlite; \
 		echo "TEST_DATABASE_URL not given: the PostgreSQL run was skipped."; \

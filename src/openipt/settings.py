@@ -53,6 +53,11 @@ INSTALLED_APPS = [
     "openipt.portal",
     "openipt.diary",
     "openipt.groups",
+    "openipt.api",
+    "openipt.fhir",
+    "openipt.reports",
+    # Only for its bundled API docs assets (served from our own origin).
+    "ninja",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

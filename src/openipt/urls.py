@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from openipt.accounts import views as account_views
+from openipt.api.main import api
 from openipt.core import views as core_views
 from openipt.groups.views import dashboard as group_dashboard_views
 from openipt.groups.views import home as group_home_views
@@ -25,6 +26,9 @@ urlpatterns = [
     path("", include("openipt.appointments.urls")),
     path("", include("openipt.messaging.urls")),
     path("diary/", include("openipt.diary.urls")),
+    path("reports/", include("openipt.reports.urls")),
+    path("api/v1/", api.urls),
+    path("settings/tokens/", include("openipt.api.urls_tokens")),
     path("invitation/<str:token>/", account_views.invitation_open, name="invitation_open"),
     path("invitation/", account_views.invitation_accept, name="invitation_accept"),
     path("accounts/mfa-required/", account_views.mfa_required, name="mfa_required"),

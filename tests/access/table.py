@@ -13,6 +13,7 @@ from typing import Any
 from openipt.accounts.services import invitation_create
 from openipt.practice.models import Role
 from tests.access import (
+    api_table,
     appointments_table,
     courses_table,
     groups_dashboard_table,
@@ -23,6 +24,8 @@ from tests.access import (
     measures_table,
     messaging_table,
     portal_table,
+    reports_pdf_table,
+    reports_research_table,
     safety_table,
     sessions_table,
 )
@@ -195,6 +198,9 @@ for _area in (
     groups_sessions_table,
     groups_supervision_table,
     groups_dashboard_table,
+    api_table,
+    reports_pdf_table,
+    reports_research_table,
 ):
     _overlap = set(_area.ENTRIES) & set(TABLE)
     assert not _overlap, _overlap
