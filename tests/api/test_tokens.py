@@ -129,3 +129,14 @@ def test_command_prints_a_working_token_once(world: World) -> None:
     assert ApiToken.objects.get(user=world.clinician).digest == token_digest(token)
     response = HttpClient().get("/api/v1/clients", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
+
+
+def test_staff_find_the_token_page_in_the_menu_and_clients_do_not(
+    world: World, client_for: Callable[[User | None], HttpClient]
+) -> None:
+    link = f'href="{reverse("tokens:list")}"'
+    for staff in (world.clinician, world.supervisor, world.admin, world.facilitator):
+        page = client_for(staff).get(reverse("mfa_index")).content.decode()
+        assert link in page, staff
+    portal = client_for(world.client_user_1).get(reverse("mfa_index")).content.decode()
+    assert link not in portal

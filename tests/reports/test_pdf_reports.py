@@ -186,3 +186,33 @@ def test_the_supervision_portfolio_for_a_long_course(client_for: ClientFor) -> N
     assert event.action == AuditAction.EXPORT
     assert event.actor == _user("Sofia Lindqvist")
     assert event.subject_client_public_id == course.client.public_id
+
+
+def _pdf_links(client_for: ClientFor, course: Course, page: str) -> set[str]:
+    response = client_for(_user("Maya Okafor")).get(reverse(page, args=[course.public_id]))
+    assert response.status_code == 200
+    base = f"/reports/courses/{course.public_id}/"
+    html = response.content.decode()
+    return {
+        kind
+        for kind in ("letter", "progress", "termination", "portfolio")
+        if f'href="{base}{kind}.pdf"' in html
+    }
+
+
+def test_the_course_pages_link_the_documents_a_course_has(client_for: ClientFor) -> None:
+    """GIVEN Wei's course with a completed progress review and Margaret's without one
+    WHEN the clinician opens each course's overview and summary THEN both offer the
+    letter, progress report and portfolio, and only Wei's offers the termination summary."""
+    for page in ("courses:overview", "courses:summary"):
+        assert _pdf_links(client_for, _course("Wei"), page) == {
+            "letter",
+            "progress",
+            "termination",
+            "portfolio",
+        }
+        assert _pdf_links(client_for, _course("Margaret"), page) == {
+            "letter",
+            "progress",
+            "portfolio",
+        }
