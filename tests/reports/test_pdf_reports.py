@@ -9,11 +9,8 @@ PNGs under test-artifacts/reports/ to be looked at.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from io import StringIO
-from unittest import mock
 
 import pytest
-from django.core.management import call_command
 from django.db import transaction
 from django.test import Client as HttpClient
 from django.test import override_settings
@@ -23,7 +20,7 @@ from pytest_django import DjangoDbBlocker
 
 from openipt.accounts.models import User
 from openipt.audit.models import AuditAction, AuditEvent
-from openipt.core.management.commands.seed_demo import RIVERSIDE
+from openipt.core.management.commands.seed_demo import RIVERSIDE, seed
 from openipt.courses.models import Course, ProcessNote, Session
 from openipt.measures.chart_data import course_progress
 from tests.reports.pdf_helpers import pdf_text, save_pages
@@ -34,7 +31,6 @@ ClientFor = Callable[[User | None], HttpClient]
 PROCESS_NOTE = "ZEBRA-PROCESS-NOTE countertransference irritation"
 # The demo's session write-up (interval history): for the clinical team only.
 SESSION_WRITE_UP = "two good days after speaking up"
-SEED_MODULE = "openipt.core.management.commands.seed_demo"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -42,13 +38,8 @@ def seeded(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterato
     """The demo, seeded once, with a process note in every session; rolled back after."""
     # The group programme (20 groups) is most of the seeding time and no course report
     # reads it: it is left out here.
-    with (
-        django_db_blocker.unblock(),
-        override_settings(DEMO=True),
-        mock.patch(f"{SEED_MODULE}.seed_demo_groups"),
-        transaction.atomic(),
-    ):
-        call_command("seed_demo", stdout=StringIO())
+    with django_db_blocker.unblock(), override_settings(DEMO=True), transaction.atomic():
+        seed(with_groups=False)
         for session in Session.objects.select_related("recorded_by"):
             ProcessNote.objects.update_or_create(
                 session=session,

@@ -319,8 +319,12 @@ class Command(BaseCommand):
 
 
 @transaction.atomic
-def seed() -> None:
-    """Create the organisation, practices, staff, clients and care teams in one transaction."""
+def seed(*, with_groups: bool = True) -> None:
+    """Create the organisation, practices, staff, clients and care teams in one transaction.
+
+    `with_groups=False` leaves out the group programme (most of the seeding time),
+    for tests that read only the individual courses.
+    """
     organisation = Organisation.objects.create(name=DEMO_ORGANISATION)
     practices = {
         RIVERSIDE: Practice.objects.create(
@@ -408,6 +412,8 @@ def seed() -> None:
         course=Course.objects.get(client=jordan, status=CourseStatus.ACTIVE),
     )
     # Group IPT at programme scale: 3 sites, 6 facilitators, 2 supervisors, 20 groups.
+    if not with_groups:
+        return
     seed_demo_groups(
         organisation=organisation,
         practices=practices,
