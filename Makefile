@@ -41,7 +41,7 @@ CHECK_ENV := env -u DATABASE_URL OPENIPT_DEBUG=1 OPENIPT_DATA_DIR=$(CURDIR)/var/
 TEST_DATABASE_URL ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup chromium pdf-libs pdf-tools demo demo-codes demo-reset migrate lint format typecheck \
+.PHONY: help setup chromium pdf-libs pdf-tools gettext demo demo-codes demo-reset migrate lint format typecheck \
 	migrations-check messages axe test test-sqlite test-postgres clean
 
 help: ## List the commands
@@ -70,6 +70,11 @@ pdf-libs: ## Install Pango for the PDF reports if it is missing
 pdf-tools: pdf-libs ## Install poppler-utils (pdftotext, pdftoppm) for the report tests
 	@command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || \
 		bash scripts/apt-install poppler-utils
+
+# A test checks that the Spanish catalogue holds every marked string (xgettext).
+gettext: ## Install gettext (makemessages, and the catalogue test) if it is missing
+	@command -v xgettext >/dev/null && command -v msgfmt >/dev/null || \
+		bash scripts/apt-install gettext
 
 $(AXE_STAMP):
 	@command -v npm >/dev/null || bash scripts/apt-install npm
@@ -132,8 +137,7 @@ migrations-check: $(STAMP) ## Fail if a model change has no migration
 # (Like migrations-check, it only needs settings to load: a throw-away key.)
 MESSAGES_ENV = $(CHECK_ENV) OPENIPT_ENCRYPTION_KEYS="$$($(CURDIR)/$(BIN)/python -c \
 	'from openipt.core.crypto import generate_key; print(generate_key())')"
-messages: $(STAMP) ## Update the Spanish catalogue from the code and compile it (installs gettext)
-	@command -v msgfmt >/dev/null || bash scripts/apt-install gettext
+messages: $(STAMP) gettext ## Update the Spanish catalogue from the code and compile it (installs gettext)
 	cd src/openipt && $(MESSAGES_ENV) $(CURDIR)/$(BIN)/python $(CURDIR)/manage.py makemessages \
 		--locale es --add-location file --no-obsolete --ignore 'static/*'
 	cd src/openipt && $(MESSAGES_ENV) $(CURDIR)/$(BIN)/python $(CURDIR)/manage.py compilemessages \
@@ -141,18 +145,18 @@ messages: $(STAMP) ## Update the Spanish catalogue from the code and compile it 
 
 # Browser tests must run, never skip: OPENIPT_REQUIRE_BROWSER turns a missing
 # chromium into a failure.
-test-sqlite: $(STAMP) chromium axe pdf-tools
+test-sqlite: $(STAMP) chromium axe pdf-tools gettext
 	env -u DATABASE_URL OPENIPT_REQUIRE_BROWSER=1 $(BIN)/pytest $(PYTEST_ARGS)
 
 # Its own data directory, so that it can run beside the SQLite run (make test
 # runs both at once): attachments, subprocess databases and keys stay apart.
-test-postgres: $(STAMP) chromium axe pdf-tools
+test-postgres: $(STAMP) chromium axe pdf-tools gettext
 	@if [ -z "$(TEST_DATABASE_URL)" ]; then echo "TEST_DATABASE_URL is not set." >&2; exit 1; fi
 	env DATABASE_URL='$(TEST_DATABASE_URL)' OPENIPT_REQUIRE_BROWSER=1 \
 		OPENIPT_DATA_DIR="$${OPENIPT_DATA_DIR:-$${TMPDIR:-/tmp}/openipt-tests}/postgres" \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
-test: $(STAMP) chromium axe pdf-tools ## Lint, type-check, check migrations, pytest on SQLite (and PostgreSQL if TEST_DATABASE_URL)
+test: $(STAMP) chromium axe pdf-tools gettext ## Lint, type-check, check migrations, pytest on SQLite (and PostgreSQL if TEST_DATABASE_URL)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory typecheck
