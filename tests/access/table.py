@@ -14,6 +14,8 @@ from openipt.accounts.services import invitation_create
 from openipt.practice.models import Role
 from tests.access import (
     api_table,
+    api_writes_records_table,
+    api_writes_schedule_table,
     appointments_table,
     courses_table,
     groups_dashboard_table,
@@ -199,6 +201,8 @@ for _area in (
     groups_supervision_table,
     groups_dashboard_table,
     api_table,
+    api_writes_records_table,
+    api_writes_schedule_table,
     reports_pdf_table,
     reports_research_table,
 ):

@@ -37,10 +37,13 @@ def test_mappers_make_no_queries(
             course, client_id=client.public_id, practice_id=uuid.uuid4(), condition_ids=[]
         )
         course_map.condition(records.focus, client_id=client.public_id)
+        answered = measure_map.from_administration(phq9)
         measure_map.questionnaire_response(
-            phq9, instrument, client_id=client.public_id, encounter_id=None
+            answered, instrument, client_id=client.public_id, encounter_id=None
         )
-        measure_map.observations(phq9, instrument, client_id=client.public_id, encounter_id=None)
+        measure_map.observations(
+            answered, instrument, client_id=client.public_id, encounter_id=None
+        )
 
 
 @pytest.mark.parametrize("code", sorted(shipped_instruments()))

@@ -16,9 +16,11 @@ from openipt.api import errors
 from openipt.api.auth import TokenAuth
 from openipt.api.routers import (
     alerts,
+    appointment_writes,
     appointments,
     clients,
     courses,
+    group_writes,
     groups,
     instruments,
     measures,
@@ -40,6 +42,9 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 errors.install(api)
+# Writes that share a path with a read (POST /appointments, POST /groups…) add their
+# operations to that read's router when imported: one path, one router, in ninja.
+WRITES_ON_READ_ROUTERS = (appointment_writes, group_writes)
 
 for module in (clients, courses, records, measures, instruments, alerts, appointments, groups):
     api.add_router("/", module.router)

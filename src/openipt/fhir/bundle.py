@@ -3,8 +3,11 @@
 Scope comes from the same selectors as the pages: the client through
 `client_get_for_actor` (the caller's 404), courses through `courses_visible_to`,
 questionnaires through `administrations_for_course`, alerts through
-`alerts_visible_to`, groups through `groups_visible_to`. Practitioners are added
-for every person a resource refers to, so every reference resolves in the bundle.
+`alerts_visible_to`, groups through `groups_visible_to`, group sessions through
+`sessions_visible_to` and a group member's attendance and PHQ-9 scores through
+`members_visible_to` (the member page's rule: the member's facilitators and their
+supervisors). Practitioners are added for every person a resource refers to, so
+every reference resolves in the bundle.
 """
 
 from __future__ import annotations
@@ -24,7 +27,12 @@ from openipt.courses.selectors.access import courses_visible_to
 from openipt.fhir import sources
 from openipt.fhir.mappers.common import Json
 from openipt.fhir.mappers.staff import practitioner
-from openipt.groups.selectors.access import groups_visible_to
+from openipt.groups.models import Attendance, GroupSessionStatus
+from openipt.groups.selectors.access import (
+    groups_visible_to,
+    members_visible_to,
+    sessions_visible_to,
+)
 from openipt.measures.selectors import administrations_for_course
 from openipt.practice.models import Membership
 from openipt.safety.selectors import alerts_visible_to
@@ -59,12 +67,33 @@ def patient_resources(*, actor: User, client: Client) -> list[Json]:
     for course in courses.order_by("id"):
         administrations = administrations_for_course(actor=actor, course=course)
         resources += sources.measure_resources(administrations, instruments)
-    resources += sources.questionnaire_resources(instruments.used())
     resources += sources.flag_resources(alerts_visible_to(actor=actor).filter(client=client))
     groups = groups_visible_to(actor=actor).filter(members__client=client).distinct()
     resources += sources.group_resources(groups, only_client=client)
+    resources += _group_scores(actor=actor, client=client, instruments=instruments)
+    resources += sources.questionnaire_resources(instruments.used())
     resources += _practitioners_referenced(resources, practice=practice)
     return resources
+
+
+def _group_scores(
+    *, actor: User, client: Client, instruments: sources.InstrumentCache
+) -> list[Json]:
+    """The client's group sessions and PHQ-9 scores, for those who may read their member
+    record. A group session's own Encounter (subject the Group) only where the group is
+    in the bundle too; the member's Encounter for it names it in `partOf` only then."""
+    members = members_visible_to(actor=actor).filter(client=client)
+    group_ids = set(
+        groups_visible_to(actor=actor).filter(members__in=members).values_list("pk", flat=True)
+    )
+    attended = Attendance.objects.filter(
+        member__in=members, present=True, session__status=GroupSessionStatus.HELD
+    ).values("session_id")
+    sessions = sessions_visible_to(actor=actor).filter(group_id__in=group_ids, pk__in=attended)
+    return [
+        *sources.group_session_resources(sessions),
+        *sources.member_score_resources(members, instruments, linked_groups=group_ids),
+    ]
 
 
 def _practitioners_referenced(resources: Iterable[Json], *, practice: Practice) -> list[Json]:

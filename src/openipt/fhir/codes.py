@@ -23,6 +23,9 @@ INSTRUMENT_TOTAL_SYSTEM = f"{BASE}/CodeSystem/instrument-total"
 ITEM_SYSTEM = f"{BASE}/CodeSystem/questionnaire-item"
 CARE_TEAM_ROLE_SYSTEM = f"{BASE}/CodeSystem/care-team-role"
 STAFF_ROLE_SYSTEM = f"{BASE}/CodeSystem/staff-role"
+# Why a questionnaire was answered, where it was not in an individual course:
+# "screening" (for a group programme) or "group-session" (at a group IPT session).
+SCORE_CONTEXT_SYSTEM = f"{BASE}/CodeSystem/score-context"
 QUESTIONNAIRE_BASE = f"{BASE}/Questionnaire"
 
 
@@ -38,6 +41,7 @@ EXT_ATTENDANCE = f"{BASE}/StructureDefinition/session-attendance"
 EXT_GOAL_RATING_START = f"{BASE}/StructureDefinition/goal-rating-at-start"
 EXT_GOAL_RATING_NOW = f"{BASE}/StructureDefinition/goal-rating-now"
 EXT_DISPUTE_STAGE = f"{BASE}/StructureDefinition/dispute-stage"
+EXT_SCORE_CONTEXT = f"{BASE}/StructureDefinition/score-context"
 
 # --- identifier systems -------------------------------------------------------------------
 ID_SYSTEM = f"{BASE}/sid/public-id"

@@ -21,7 +21,7 @@ from openipt.audit.services import record
 from openipt.courses.models import Course, Session
 from openipt.fhir import sources
 from openipt.fhir.mappers.common import Json
-from openipt.groups.models import Group
+from openipt.groups.models import Group, GroupMember, GroupSession
 from openipt.measures.models import MeasureAdministration
 from openipt.measures.selectors import instruments_for_practice
 from openipt.practice.models import Client, Membership, Practice
@@ -55,6 +55,12 @@ def practice_resources(
     )
     yield from sources.group_resources(
         Group.objects.filter(practice=practice), chunk_size=chunk_size
+    )
+    yield from sources.group_session_resources(
+        GroupSession.objects.filter(group__practice=practice), chunk_size=chunk_size
+    )
+    yield from sources.member_score_resources(
+        GroupMember.objects.filter(practice=practice), instruments, chunk_size=chunk_size
     )
 
 

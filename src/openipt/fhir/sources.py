@@ -10,7 +10,7 @@ exported are deferred, so they are not even decrypted.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, TypeVar
@@ -28,7 +28,14 @@ from openipt.fhir.mappers import patient as patient_map
 from openipt.fhir.mappers import safety as safety_map
 from openipt.fhir.mappers import staff as staff_map
 from openipt.fhir.mappers.common import Json
-from openipt.groups.models import Group, GroupMember
+from openipt.groups.models import (
+    Attendance,
+    Group,
+    GroupMember,
+    GroupSession,
+    GroupSessionStatus,
+    MemberScore,
+)
 from openipt.measures.engine import Instrument
 from openipt.measures.models import MeasureAdministration
 from openipt.measures.selectors import UnknownInstrument, instrument_for_practice
@@ -42,6 +49,7 @@ _T = TypeVar("_T")
 _SESSION_TEXT = ("interval_history", "mood_event_links", "problem_area_work", "summary")
 _FOCUS_TEXT = ("detail", "old_role", "new_role", "end_reason")
 _CONTRACT_TEXT = ("notes", "renegotiation_reason")
+_MEMBER_TEXT = ("pre_group_symptoms", "pre_group_onset", "pre_group_hopes", "drop_reason")
 
 
 def _uuid(row: object, name: str) -> UUID:
@@ -296,11 +304,12 @@ def measure_resources(
             continue  # An instrument the practice has since removed: nothing to decode with.
         client_id = _uuid(row, "fhir_client")
         encounter_id = _optional_uuid(row, "fhir_session")
+        answered = measure_map.from_administration(row)
         yield measure_map.questionnaire_response(
-            row, instrument, client_id=client_id, encounter_id=encounter_id
+            answered, instrument, client_id=client_id, encounter_id=encounter_id
         )
         yield from measure_map.observations(
-            row, instrument, client_id=client_id, encounter_id=encounter_id
+            answered, instrument, client_id=client_id, encounter_id=encounter_id
         )
 
 
@@ -346,3 +355,148 @@ def group_resources(
                 for m in by_group.get(row.pk, [])
             ]
             yield group_map.group(row, members=refs, complete=only_client is None)
+
+
+# --- group sessions and members' scores ----------------------------------------------------
+
+
+def _session_columns(prefix: str) -> dict[str, F]:
+    """The group session's columns an Encounter needs, as annotations read through
+    `prefix` (`""` on a GroupSession, `"session__"` on an Attendance row)."""
+    return {
+        "fhir_session": F(f"{prefix}public_id"),
+        "fhir_number": F(f"{prefix}number"),
+        "fhir_held_on": F(f"{prefix}held_on"),
+        "fhir_status": F(f"{prefix}status"),
+        "fhir_group": F(f"{prefix}group__public_id"),
+        "fhir_group_pk": F(f"{prefix}group_id"),
+        "fhir_initial": F(f"{prefix}group__initial_last"),
+        "fhir_middle": F(f"{prefix}group__middle_last"),
+        "fhir_practice": F(f"{prefix}group__practice__public_id"),
+        "fhir_recorder": F(f"{prefix}recorded_by__public_id"),
+    }
+
+
+def _int(row: object, name: str) -> int:
+    value: Any = getattr(row, name)
+    return int(value)
+
+
+def _session_facts(row: Any) -> group_map.GroupSessionFacts:
+    """The `_session_columns` annotations of a row (a GroupSession or an Attendance)."""
+    number = _int(row, "fhir_number")
+    held_on = row.fhir_held_on
+    status = row.fhir_status
+    return group_map.GroupSessionFacts(
+        id=_uuid(row, "fhir_session"),
+        group_id=_uuid(row, "fhir_group"),
+        practice_id=_uuid(row, "fhir_practice"),
+        number=number,
+        phase=group_map.group_phase(
+            number,
+            initial_last=_int(row, "fhir_initial"),
+            middle_last=_int(row, "fhir_middle"),
+        ),
+        held_on=held_on,
+        held=status == GroupSessionStatus.HELD,
+        recorded_by=_optional_uuid(row, "fhir_recorder"),
+    )
+
+
+def group_session_resources(
+    sessions: QuerySet[GroupSession], *, chunk_size: int = CHUNK_SIZE
+) -> Iterator[Json]:
+    """An Encounter (subject the Group) per group session. The notes are not read."""
+    rows = (
+        sessions.only("id", "group_id")
+        .annotate(**_session_columns(""))
+        .order_by("group_id", "number")
+    )
+    for row in rows.iterator(chunk_size=chunk_size):
+        yield group_map.group_session_encounter(_session_facts(row))
+
+
+def member_score_resources(
+    members: QuerySet[GroupMember],
+    instruments: InstrumentCache,
+    *,
+    linked_groups: Collection[int] | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> Iterator[Json]:
+    """Per member: an Encounter for each held group session they attended, then each of
+    their scores as QuestionnaireResponse + Observations (the screening's marked as such,
+    a session's pointing at the member's Encounter for it).
+
+    `linked_groups` (group pks) says whose group-session Encounters are exported beside
+    these, so that `partOf` is set only where it resolves; None means every group's.
+    Attendance and scores are read per chunk of members with one query each.
+    """
+    rows = (
+        members.only("id", "public_id")
+        .annotate(fhir_client=F("client__public_id"))
+        .order_by("id")
+        .iterator(chunk_size=chunk_size)
+    )
+    for batch in batches(rows, chunk_size):
+        ids = [m.pk for m in batch]
+        attended = _grouped(
+            Attendance.objects.filter(
+                member_id__in=ids, present=True, session__status=GroupSessionStatus.HELD
+            )
+            .only("member_id", "session_id", "public_id")
+            .annotate(**_session_columns("session__"))
+            .order_by("session__group_id", "session__number", "id"),
+            "member_id",
+        )
+        scores = _grouped(
+            MemberScore.objects.filter(member_id__in=ids)
+            .annotate(fhir_author=F("entered_by__public_id"))
+            .order_by("administered_at", "id"),
+            "member_id",
+        )
+        for member in batch:
+            yield from _one_member(
+                member,
+                attended.get(member.pk, []),
+                scores.get(member.pk, []),
+                instruments,
+                linked_groups,
+            )
+
+
+def _one_member(
+    member: GroupMember,
+    attended: Sequence[Attendance],
+    scores: Sequence[MemberScore],
+    instruments: InstrumentCache,
+    linked_groups: Collection[int] | None,
+) -> Iterator[Json]:
+    client_id = _uuid(member, "fhir_client")
+    encounter_for: dict[int, UUID] = {}  # group session pk → the member's Encounter id
+    for row in attended:
+        linked = linked_groups is None or _int(row, "fhir_group_pk") in linked_groups
+        encounter_for[row.session_id] = row.public_id
+        yield group_map.member_encounter(
+            attendance_id=row.public_id,
+            session=_session_facts(row),
+            client_id=client_id,
+            part_of=linked,
+        )
+    for score in scores:
+        instrument = instruments.get(score.instrument_code)
+        if instrument is None:
+            continue  # An instrument the practice has since removed: nothing to decode with.
+        answered = group_map.from_member_score(score)
+        context = group_map.score_context(at_session=score.session_id is not None)
+        encounter_id = encounter_for.get(score.session_id) if score.session_id else None
+        yield measure_map.questionnaire_response(
+            answered,
+            instrument,
+            client_id=client_id,
+            encounter_id=encounter_id,
+            author_id=_optional_uuid(score, "fhir_author"),
+            context=context,
+        )
+        yield from measure_map.observations(
+            answered, instrument, client_id=client_id, encounter_id=encounter_id, context=context
+        )

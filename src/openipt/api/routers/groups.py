@@ -1,7 +1,9 @@
 """Group IPT: groups and their sessions, read-only, as the facilitator or supervisor sees them.
 
 Members' scores are not part of these answers: group co-members never see each
-other's scores, and the group pages show them per member only.
+other's scores, and the group pages show them per member only. The member list
+gives the ids a session is recorded with (`POST /groups/{id}/sessions`), as the
+group page lists its members.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from openipt.api.pagination import Page, PageParams, paginate
 from openipt.api.routers.common import actor_of
 from openipt.audit.models import AuditAction
 from openipt.audit.services import record
-from openipt.groups.models import Group, GroupSession
+from openipt.groups.models import Group, GroupMember, GroupSession
 from openipt.groups.selectors.access import (
     group_get_for_actor,
     group_session_get_for_actor,
     groups_visible_to,
+    members_visible_to,
     sessions_visible_to,
 )
 
@@ -53,6 +56,16 @@ class GroupSessionOut(Schema):
     created_at: datetime.datetime
 
 
+class GroupMemberOut(Schema):
+    id: UUID
+    client_id: UUID
+    name: str
+    status: str
+    problem_area: str
+    enrolled_at: datetime.datetime | None
+    created_at: datetime.datetime
+
+
 def group_out(group: Group) -> GroupOut:
     return GroupOut(
         id=group.public_id,
@@ -79,6 +92,18 @@ def group_session_out(row: GroupSession) -> GroupSessionOut:
         adherence_percent=row.adherence_percent,
         version=row.version,
         created_at=row.created_at,
+    )
+
+
+def group_member_out(member: GroupMember) -> GroupMemberOut:
+    return GroupMemberOut(
+        id=member.public_id,
+        client_id=member.client.public_id,
+        name=member.client.display_name,
+        status=member.status,
+        problem_area=member.problem_area,
+        enrolled_at=member.enrolled_at,
+        created_at=member.created_at,
     )
 
 
@@ -119,6 +144,22 @@ def group_session_list(
     group = group_get_for_actor(actor=actor, public_id=group_id)
     queryset = sessions_visible_to(actor=actor).filter(group=group).select_related("group")
     return paginate(queryset, page, group_session_out)
+
+
+@router.get(
+    "/groups/{group_id}/members",
+    response={200: Page[GroupMemberOut], **errors(404, 422)},
+    url_name="group_member_list",
+)
+def group_member_list(
+    request: HttpRequest, group_id: UUID, page: Query[PageParams]
+) -> dict[str, object]:
+    """The group's members, those who left or finished included (`status`); no scores."""
+    actor = actor_of(request)
+    group = group_get_for_actor(actor=actor, public_id=group_id)
+    _audit(request, "group_members", group.public_id, group)
+    queryset = members_visible_to(actor=actor).filter(group=group).select_related("client")
+    return paginate(queryset, page, group_member_out)
 
 
 @router.get(

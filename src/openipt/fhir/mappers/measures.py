@@ -4,15 +4,23 @@ and Observation (its total and one per answered item, derived from the response)
 Answers are stored as ordinals by linkId; the instrument definition turns them
 back into coded answers. Licensed wording a practice has not loaded is left out:
 an EPDS or PHQ-A Questionnaire then carries linkIds and codes but no item text.
+
+The response and observation mappers take `Answered`, plain data that any
+scored questionnaire row gives (`from_administration` for an individual
+course's administration, `groups.from_member_score` for a group member's PHQ-9),
+so both are exported by the same code.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from uuid import UUID
 
 from openipt.fhir.codes import (
+    EXT_SCORE_CONTEXT,
     INSTRUMENT_TOTAL_SYSTEM,
     ITEM_SYSTEM,
     LOINC,
@@ -26,6 +34,38 @@ from openipt.measures.engine import AnswerOption, Instrument, Item
 from openipt.measures.models import MeasureAdministration
 
 SURVEY = {"coding": [coding(OBSERVATION_CATEGORY, "survey", "Survey")]}
+
+
+@dataclass(frozen=True)
+class Answered:
+    """One scored questionnaire, whatever row it is stored in.
+
+    `amended`: a correction that replaced an earlier row (exported as amended).
+    `self_reported`: the patient answered it themselves (the portal).
+    """
+
+    id: UUID
+    answers: Mapping[str, object]
+    total: int
+    band_code: str
+    administered_at: datetime.datetime
+    amended: bool = False
+    self_reported: bool = False
+
+
+def from_administration(administration: MeasureAdministration) -> Answered:
+    """An individual course's administration as plain data (reads its own columns only)."""
+    answers = administration.answers
+    return Answered(
+        id=administration.public_id,
+        answers=answers if isinstance(answers, dict) else {},
+        total=administration.total,
+        band_code=administration.band_code,
+        administered_at=administration.administered_at,
+        # A correction replaces the row it corrects; only current rows are exported.
+        amended=administration.supersedes_id is not None,
+        self_reported=administration.mode == "portal",
+    )
 
 
 def questionnaire_id(instrument: Instrument) -> str:
@@ -98,28 +138,33 @@ def _answered(
 
 
 def questionnaire_response(
-    administration: MeasureAdministration,
+    answered: Answered,
     instrument: Instrument,
     *,
     client_id: UUID,
     encounter_id: UUID | None,
+    author_id: UUID | None = None,
+    context: Json | None = None,
 ) -> Json:
-    answers = administration.answers if isinstance(administration.answers, dict) else {}
-    result: Json = {
-        "resourceType": "QuestionnaireResponse",
-        "id": str(administration.public_id),
-        "identifier": identifier(administration.public_id),
+    """`author_id`: the Practitioner who entered the answers, where known. `context`: a
+    Coding of our score-context system (screening, group session), as an extension."""
+    result: Json = {"resourceType": "QuestionnaireResponse", "id": str(answered.id)}
+    if context is not None:
+        result["extension"] = [{"url": EXT_SCORE_CONTEXT, "valueCoding": context}]
+    result |= {
+        "identifier": identifier(answered.id),
         "questionnaire": f"{questionnaire_url(instrument)}|{instrument.version}",
-        # A correction replaces the row it corrects; only current rows are exported.
-        "status": "amended" if administration.supersedes_id else "completed",
+        "status": "amended" if answered.amended else "completed",
         "subject": ref("Patient", client_id),
-        "authored": instant(administration.administered_at),
+        "authored": instant(answered.administered_at),
         "item": [
             {"linkId": item.link_id, "answer": [{"valueCoding": answer_coding(instrument, option)}]}
-            for item, option in _answered(instrument, answers)
+            for item, option in _answered(instrument, answered.answers)
         ],
     }
-    if administration.mode == "portal":
+    if author_id is not None:
+        result["author"] = ref("Practitioner", author_id)
+    if answered.self_reported:
         result["source"] = ref("Patient", client_id)
     if encounter_id is not None:
         result["encounter"] = ref("Encounter", encounter_id)
@@ -127,32 +172,33 @@ def questionnaire_response(
 
 
 def observations(
-    administration: MeasureAdministration,
+    answered: Answered,
     instrument: Instrument,
     *,
     client_id: UUID,
     encounter_id: UUID | None,
+    context: Json | None = None,
 ) -> list[Json]:
-    """The total score first, then one Observation per answered item."""
-    answers = administration.answers if isinstance(administration.answers, dict) else {}
-    status = "amended" if administration.supersedes_id else "final"
+    """The total score first, then one Observation per answered item. `context` (a
+    score-context Coding) becomes a second category beside `survey`."""
+    category = [SURVEY] if context is None else [SURVEY, {"coding": [context]}]
     common: Json = {
-        "status": status,
-        "category": [SURVEY],
+        "status": "amended" if answered.amended else "final",
+        "category": category,
         "subject": ref("Patient", client_id),
-        "effectiveDateTime": instant(administration.administered_at),
-        "derivedFrom": [ref("QuestionnaireResponse", administration.public_id)],
+        "effectiveDateTime": instant(answered.administered_at),
+        "derivedFrom": [ref("QuestionnaireResponse", answered.id)],
     }
     if encounter_id is not None:
         common["encounter"] = ref("Encounter", encounter_id)
     items: list[Json] = []
-    for item, option in _answered(instrument, answers):
+    for item, option in _answered(instrument, answered.answers):
         codings = [coding(ITEM_SYSTEM, item.link_id)]
         if item.loinc:
             codings.insert(0, coding(LOINC, item.loinc))
         observation: Json = {
             "resourceType": "Observation",
-            "id": item_observation_id(administration.public_id, item.link_id),
+            "id": item_observation_id(answered.id, item.link_id),
             **common,
             "code": {"coding": codings, "text": f"{instrument.short_title} {item.link_id}"},
             "valueCodeableConcept": {"coding": [answer_coding(instrument, option)]},
@@ -163,13 +209,13 @@ def observations(
         total_codings.insert(0, coding(LOINC, instrument.loinc_total))
     total: Json = {
         "resourceType": "Observation",
-        "id": str(administration.public_id),
-        "identifier": [identifier(administration.public_id)],
+        "id": str(answered.id),
+        "identifier": [identifier(answered.id)],
         **common,
         "code": {"coding": total_codings, "text": f"{instrument.short_title} total score"},
-        "valueInteger": administration.total,
+        "valueInteger": answered.total,
     }
-    band = next((b for b in instrument.bands if b.code == administration.band_code), None)
+    band = next((b for b in instrument.bands if b.code == answered.band_code), None)
     if band is not None:
         total["interpretation"] = [{"text": band.label}]
     if items:
