@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
+from openipt.api.main import api
 from openipt.measures.engine import definition_to_json, shipped
 from openipt.measures.models import AdministrationMode, MeasureAdministration
 from openipt.safety.models import RiskAlert
@@ -173,3 +174,32 @@ def test_outcomes_per_instrument_have_exactly_the_promised_keys(
     assert outcome["reliable_improvement"] is True
     assert outcome["reliable_deterioration"] is False
     assert outcome["recovery"] is True
+
+
+def test_every_operation_declares_the_errors_it_can_give() -> None:
+    """No token is a 401 everywhere; a body can always be unreadable or invalid (422);
+    an operation on one record (an id in its path) can always be outside reach (404)."""
+    schema = api.get_openapi_schema()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            declared = {str(code) for code in operation["responses"]}
+            where = f"{method.upper()} {path}"
+            assert "401" in declared, where
+            if "requestBody" in operation:
+                assert "422" in declared, where
+            if "{" in path:
+                assert "404" in declared, where
+
+
+def test_a_body_that_is_not_json_is_a_declared_422(
+    world: World, api_as: Callable[..., Api]
+) -> None:
+    client = api_as(world.clinician)
+    response = client.http.post(
+        f"/api/v1/courses/{world.course_1.public_id}/measures",
+        data="{'instrument': phq9",
+        content_type="application/json",
+        headers=client.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"body": "Send a JSON object."}

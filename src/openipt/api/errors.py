@@ -86,6 +86,14 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 400:
+            # ninja's only 400: a body that is not JSON. Answered as the invalid
+            # request it is, with the status every operation with a body declares.
+            return respond(
+                request,
+                422,
+                _body("The request body is not valid JSON.", {"body": "Send a JSON object."}),
+            )
         return respond(request, exc.status_code, _body(str(exc)))
 
     @api.exception_handler(Http404)
