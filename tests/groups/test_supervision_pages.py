@@ -84,6 +84,7 @@ def test_queue_page_lists_every_reason_with_links(
     assert reverse("groups:member_detail", args=[gw.members[0].public_id]) in page
     assert reverse("groups:group_detail", args=[gw.group.public_id]) in page
     assert reverse("groups:facilitator_detail", args=[gw.facilitator.public_id]) in page
+    assert reverse("reports:research_export") in page
     # Ordered by urgency on the page too.
     positions = [page.index(f'data-kind="{k}"') for k in ("alert", "member", "group", "session")]
     assert positions == sorted(positions)

@@ -206,6 +206,21 @@ def test_the_url_is_where_the_brief_says() -> None:
     assert reverse("reports:research_export") == URL
 
 
+def test_those_who_may_export_find_the_page_and_others_do_not(
+    world: World, client_for: ClientFor
+) -> None:
+    """The admin from the practice tabs, a supervisor from the caseload; a clinician
+    (who may not export) sees no link on their caseload."""
+    link = f'href="{URL}"'
+    admin_page = client_for(world.admin).get(reverse("manage:members")).content.decode()
+    assert link in admin_page
+    supervisor_page = client_for(world.supervisor).get(reverse("courses:caseload"))
+    assert link in supervisor_page.content.decode()
+    clinician_page = client_for(world.clinician).get(reverse("courses:caseload"))
+    assert clinician_page.status_code == 200
+    assert link not in clinician_page.content.decode()
+
+
 @pytest.mark.parametrize("kind", ["administrations", "sessions", "courses"])
 @pytest.mark.parametrize("dates", ["shift", "days"])
 def test_no_identifying_string_or_free_text_reaches_any_file(
