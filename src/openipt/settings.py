@@ -356,5 +356,8 @@ LOGGING = {
         # django.server (runserver) logs full request lines; keep it quiet
         # so invitation and reset links are never written to a log.
         "django.server": {"level": "ERROR"},
+        # WeasyPrint narrates every step of every PDF at INFO; only its problems matter.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
