@@ -4,7 +4,9 @@ Fixtures come from tests/groups/world.py (`build_group_world`), built on the
 shared world inside each entry's `args`. Fay (the world's facilitator) screened
 Wendy (waiting) and leads "Tuesday group"; Sam (the world's supervisor)
 supervises Fay and reads everything of hers, but changes nothing (403).
-Screening and forming a group are facilitators' pages (403 for other roles);
+The caregiver session page is written like the pre-group page, for a member
+whose programme offers it. Screening and forming a group are facilitators'
+pages (403 for other roles);
 a screening, member or group outside reach is a 404 like a missing id.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openipt.groups.models import Group, GroupStatus
+from openipt.groups.models import Group, GroupStatus, Programme
 from tests.access.spec import REDIRECT, Entry, outcomes
 from tests.groups.world import build_group_world, make_member
 from tests.world import World
@@ -29,6 +31,12 @@ def _waiting_screening(world: World) -> dict[str, Any]:
 
 def _waiting_member(world: World) -> dict[str, Any]:
     return {"public_id": build_group_world(world).waiting.public_id}
+
+
+def _waiting_member_offered_a_caregiver_session(world: World) -> dict[str, Any]:
+    gw = build_group_world(world)
+    Programme.objects.filter(pk=gw.programme.pk).update(caregiver_session=True)
+    return {"public_id": gw.waiting.public_id}
 
 
 def _group(world: World) -> dict[str, Any]:
@@ -70,6 +78,9 @@ ENTRIES: dict[str, Entry] = {
     "groups:screening_detail": Entry(READ, args=_waiting_screening),
     "groups:member_detail": Entry(READ, args=_waiting_member),
     "groups:member_pre_group": Entry(WRITE_PAGE, args=_waiting_member),
+    "groups:member_caregiver_session": Entry(
+        WRITE_PAGE, args=_waiting_member_offered_a_caregiver_session
+    ),
     "groups:member_place": Entry(
         WRITE_POST, method="POST", args=_waiting_member, data=_fays_running_group
     ),

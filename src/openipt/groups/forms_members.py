@@ -1,4 +1,4 @@
-"""Forms for screening, the pre-group session, forming groups and placing members.
+"""Forms for screening, the pre-group and caregiver sessions, forming groups and placing members.
 
 Forms parse what was typed; the services decide. The PHQ-9 itself is drawn and
 read by the measures app's `QuestionnaireForm`, so the engine's per-item
@@ -15,7 +15,11 @@ from django.utils import timezone
 
 from openipt.groups.models import Gender, GroupComposition, Programme
 from openipt.groups.selectors.members import problem_area_choices
-from openipt.groups.services.members import MAX_GROUP_NAME_LENGTH, MAX_TEXT_LENGTH
+from openipt.groups.services.members import (
+    MAX_GROUP_NAME_LENGTH,
+    MAX_TEXT_LENGTH,
+    MAX_WHO_CAME_LENGTH,
+)
 from openipt.groups.services.screening import MAX_NAME_LENGTH, MAX_NOTE_LENGTH, MAX_PHONE_LENGTH
 from openipt.protocol.group import EXCLUSION_PROMPTS
 
@@ -145,6 +149,38 @@ class PreGroupForm(forms.Form):
         field = self.fields["problem_area"]
         if isinstance(field, forms.ChoiceField):
             field.choices = [("", "Not decided yet"), *problem_area_choices(area_labels)]
+        if not self.is_bound and not self.initial.get("held_at"):
+            self.initial["held_at"] = timezone.localtime().replace(second=0, microsecond=0)
+
+
+class CaregiverSessionForm(forms.Form):
+    held_at = forms.DateTimeField(
+        label="When you met",
+        input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT),
+        error_messages={
+            "required": "Write when you met.",
+            "invalid": "Write the date and time, for example 2026-10-01 14:30.",
+        },
+    )
+    who_came = forms.CharField(
+        label="Who came with the member",
+        max_length=MAX_WHO_CAME_LENGTH,
+        help_text="For example 'mother', 'grandfather' or 'foster carer'. No names needed.",
+        error_messages={"required": "Say who came with the member, for example 'mother'."},
+    )
+    notes = forms.CharField(
+        label="What you talked about",
+        required=False,
+        max_length=MAX_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What the caregiver understood about depression and the group, and how "
+        "they can support the member.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         if not self.is_bound and not self.initial.get("held_at"):
             self.initial["held_at"] = timezone.localtime().replace(second=0, microsecond=0)
 

@@ -253,8 +253,9 @@ class MemberStatus(models.TextChoices):
 class GroupMember(PublicModel):
     """An eligible person in a programme: on the waiting list, then in one group.
 
-    The pre-group individual session is recorded on this row (its free text
-    encrypted). `problem_area` is a code from openipt.protocol.problem_areas.
+    The pre-group individual session, and the optional joint session with a
+    caregiver, are recorded on this row (their free text encrypted).
+    `problem_area` is a code from openipt.protocol.problem_areas.
     """
 
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="members")
@@ -282,7 +283,11 @@ class GroupMember(PublicModel):
     pre_group_symptoms = EncryptedTextField(blank=True)
     pre_group_onset = EncryptedTextField(blank=True)  # onset and the interpersonal events around it
     pre_group_hopes = EncryptedTextField(blank=True)
+    # Optional joint session with a parent or caregiver (adolescent groups, when
+    # the programme offers it): who came ("mother", "grandfather") and notes.
     caregiver_session_at = models.DateTimeField(null=True, blank=True)
+    caregiver_session_who = EncryptedTextField(blank=True)
+    caregiver_session_notes = EncryptedTextField(blank=True)
     enrolled_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     drop_reason = EncryptedTextField(blank=True)

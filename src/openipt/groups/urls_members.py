@@ -14,6 +14,11 @@ urlpatterns: list[URLPattern] = [
     path("screenings/<uuid:public_id>/", members.screening_detail, name="screening_detail"),
     path("members/<uuid:public_id>/", members.member_detail, name="member_detail"),
     path("members/<uuid:public_id>/pre-group/", members.member_pre_group, name="member_pre_group"),
+    path(
+        "members/<uuid:public_id>/caregiver-session/",
+        members.member_caregiver_session,
+        name="member_caregiver_session",
+    ),
     path("members/<uuid:public_id>/place/", members.member_place_view, name="member_place"),
     path("members/<uuid:public_id>/drop/", members.member_drop_view, name="member_drop"),
     path("new/", home.group_create, name="group_create"),

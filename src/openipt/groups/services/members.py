@@ -8,6 +8,8 @@ Rules, in the words a programme would write them:
   pre-group individual session and places them in one of their own groups of
   the same programme and site, while it has a free place and matches the
   programme's composition rule (see `composition_refusal`);
+- when the programme offers it (adolescent groups), the facilitator also
+  records the joint session with a parent or caregiver;
 - a group starts with at least the programme's smallest group size;
 - a waiting or placed member can leave (dropped), with the reason kept encrypted.
 """
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from openipt.practice.models import Practice
 
 MAX_TEXT_LENGTH = 4000
+MAX_WHO_CAME_LENGTH = 80
 MAX_GROUP_NAME_LENGTH = 120
 # Phones and servers disagree a little about the time.
 FUTURE_TOLERANCE = datetime.timedelta(minutes=10)
@@ -204,6 +207,67 @@ def member_pre_group_record(
         "pre_group_onset": texts["onset"],
         "pre_group_hopes": texts["hopes"],
         "problem_area": problem_area,
+    }
+    changed = [name for name, value in new_values.items() if getattr(locked, name) != value]
+    if not changed:
+        return locked
+    for name in changed:
+        setattr(locked, name, new_values[name])
+    locked.version += 1
+    locked.save(update_fields=[*changed, "version", "updated_at"])
+    _audit_member(actor, locked, changed)
+    return locked
+
+
+@transaction.atomic
+def member_caregiver_session_record(
+    *,
+    actor: User,
+    member: GroupMember,
+    held_at: datetime.datetime,
+    who_came: str,
+    notes: str,
+    version: int,
+) -> GroupMember:
+    """Record (or correct) the joint session with a member's parent or caregiver.
+
+    GIVEN a member of a programme that offers the caregiver session (adolescent
+    groups) WHEN their facilitator records who came and what was talked about
+    THEN both are kept encrypted with the moment of the session and audited
+    (field names only). Refused when the programme offers no such session, when
+    the member has left or finished, or (StaleMemberEdit) when the edit was
+    based on an older `version`; nothing is saved then.
+    """
+    if not can_write_member(actor=actor, member=member):
+        raise PermissionDenied
+    locked = GroupMember.objects.select_for_update().select_related("client").get(pk=member.pk)
+    # Read apart from the lock: the programme's row is not the member's to lock.
+    if not Programme.objects.filter(pk=locked.programme_id, caregiver_session=True).exists():
+        raise ValidationError(
+            "This member's programme does not offer a joint session with a parent or "
+            "caregiver. The programme manager can switch it on in the programme's settings.",
+            code="no_caregiver_session",
+        )
+    if locked.status not in (MemberStatus.WAITING, MemberStatus.ENROLLED):
+        raise ValidationError("This member has left or finished the group: nothing can be added.")
+    if locked.version != version:
+        raise StaleMemberEdit(STALE_MESSAGE, code="stale")
+    who_came, notes = who_came.strip(), notes.strip()
+    errors: dict[str, str] = {}
+    if not who_came:
+        errors["who_came"] = "Say who came with the member, for example 'mother'."
+    elif len(who_came) > MAX_WHO_CAME_LENGTH:
+        errors["who_came"] = f"Keep this under {MAX_WHO_CAME_LENGTH} characters."
+    if len(notes) > MAX_TEXT_LENGTH:
+        errors["notes"] = f"Keep this under {MAX_TEXT_LENGTH} characters."
+    if held_at > timezone.now() + FUTURE_TOLERANCE:
+        errors["held_at"] = "The session cannot be in the future."
+    if errors:
+        raise ValidationError(errors)
+    new_values = {
+        "caregiver_session_at": held_at,
+        "caregiver_session_who": who_came,
+        "caregiver_session_notes": notes,
     }
     changed = [name for name, value in new_values.items() if getattr(locked, name) != value]
     if not changed:

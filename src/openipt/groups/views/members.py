@@ -20,7 +20,14 @@ from django.views.decorators.http import require_POST
 
 from openipt.audit.models import AuditAction
 from openipt.audit.services import record
-from openipt.groups.forms_members import KEY_FIELD, DropForm, PlaceForm, PreGroupForm, ScreeningForm
+from openipt.groups.forms_members import (
+    KEY_FIELD,
+    CaregiverSessionForm,
+    DropForm,
+    PlaceForm,
+    PreGroupForm,
+    ScreeningForm,
+)
 from openipt.groups.models import GroupMember, MemberStatus, Programme, Screening
 from openipt.groups.selectors.access import can_write_member, group_get_for_actor
 from openipt.groups.selectors.access import member_get_for_actor as _member_get
@@ -32,6 +39,7 @@ from openipt.groups.selectors.members import (
 )
 from openipt.groups.services.members import (
     StaleMemberEdit,
+    member_caregiver_session_record,
     member_drop,
     member_place,
     member_pre_group_record,
@@ -296,6 +304,68 @@ def member_pre_group(request: HttpRequest, public_id: str) -> HttpResponse:
         request,
         "groups/pre_group_form.html",
         {"form": form, "member": member, "client": member.client},
+        status=status,
+    )
+
+
+@login_required
+def member_caregiver_session(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Record or correct the joint session with a parent or caregiver (adolescent groups).
+
+    Only for members of a programme that offers it: otherwise the page says so and
+    has no form, and a save is refused (422) with what was typed kept.
+    """
+    actor = actor_of(request)
+    member = _writable_member(request, public_id)
+    offered = member.programme.caregiver_session
+    status = 200
+    if request.method == "POST":
+        form = CaregiverSessionForm(request.POST)
+        status = UNPROCESSABLE
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                member_caregiver_session_record(
+                    actor=actor,
+                    member=member,
+                    held_at=data["held_at"],
+                    who_came=data["who_came"],
+                    notes=data["notes"],
+                    version=data["version"],
+                )
+            except StaleMemberEdit as exc:
+                status = 409
+                form.add_error(None, exc.messages[0])
+                # Offer the newest version so that a deliberate second save can succeed.
+                refreshed = request.POST.copy()
+                refreshed["version"] = str(GroupMember.objects.get(pk=member.pk).version)
+                form.data = refreshed
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "The caregiver session is saved.")
+                return redirect("groups:member_detail", public_id=member.public_id)
+    else:
+        form = CaregiverSessionForm(
+            initial={
+                "held_at": member.caregiver_session_at,
+                "who_came": member.caregiver_session_who,
+                "notes": member.caregiver_session_notes,
+                "version": member.version,
+            }
+        )
+    record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        object_type="group_member_caregiver_session",
+        object_public_id=member.public_id,
+        practice=member.practice,
+        subject_client_public_id=member.client.public_id,
+    )
+    return render(
+        request,
+        "groups/caregiver_session_form.html",
+        {"form": form, "member": member, "client": member.client, "offered": offered},
         status=status,
     )
 
