@@ -182,3 +182,18 @@ def test_review_and_close_through_the_pages(world: World, client_for: ClientFor)
     assert "Staying in bed" in summary
     assert "Partly responded" in summary
     assert course.phase == Phase.TERMINATION
+
+
+def test_the_review_is_offered_to_the_writer_and_not_to_a_reader(
+    world: World, client_for: ClientFor
+) -> None:
+    """GIVEN a course in the termination phase WHEN the clinician and the supervisor
+    open its overview THEN only the clinician is offered the progress review page
+    (the supervisor, who may not write it, would be refused there)."""
+    course = _course_in_termination(world)
+    review_url = reverse("courses:termination", args=[course.public_id])
+    overview = reverse("courses:overview", args=[course.public_id])
+    assert f'href="{review_url}"' in client_for(world.clinician).get(overview).content.decode()
+    supervisor = client_for(world.supervisor)
+    assert f'href="{review_url}"' not in supervisor.get(overview).content.decode()
+    assert supervisor.get(review_url).status_code in {403, 404}

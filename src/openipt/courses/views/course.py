@@ -249,12 +249,17 @@ COURSE_RECORD_LINKS = (
 )
 # The progress review belongs to the termination phase; it is not offered before.
 LINKS_FOR_TERMINATION_ONLY = frozenset({"Progress review"})
+# Pages that exist only to write: a reader (a supervisor) reads what they hold
+# elsewhere (the progress review on the course summary).
+LINKS_FOR_WRITERS_ONLY = frozenset({"sessions_new", "Progress review"})
 
 
-def _course_links(course: Course) -> dict[str, str]:
+def _course_links(course: Course, *, can_write: bool) -> dict[str, str]:
     links: dict[str, str] = {}
     for label, names in COURSE_RECORD_LINKS:
         if label in LINKS_FOR_TERMINATION_ONLY and course.phase != Phase.TERMINATION:
+            continue
+        if label in LINKS_FOR_WRITERS_ONLY and not can_write:
             continue
         for name in names:
             try:
@@ -267,7 +272,7 @@ def _course_links(course: Course) -> dict[str, str]:
     return links
 
 
-def _overview_context(course: Course) -> dict[str, Any]:
+def _overview_context(course: Course, *, can_write: bool) -> dict[str, Any]:
     state = course_state(course)
     variant = get_variant(course.variant)
     next_number = state.last_session_number + 1
@@ -296,7 +301,7 @@ def _overview_context(course: Course) -> dict[str, Any]:
     contract = course.contracts.order_by("-number").first()
     # A questionnaire in the record is the baseline: that tick is no longer the clinician's.
     measured = latest_measure_session(course) is not None
-    links = _course_links(course)
+    links = _course_links(course, can_write=can_write)
     segments = []
     if total:
         for phase, first, last in (
@@ -361,8 +366,9 @@ def overview(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = _actor(request)
     course = selectors.course_get_for_actor(actor=actor, public_id=public_id)
     _viewed(request, course, "course")
-    context = _overview_context(course)
-    context["can_write"] = selectors.can_write_course(actor=actor, course=course)
+    can_write = selectors.can_write_course(actor=actor, course=course)
+    context = _overview_context(course, can_write=can_write)
+    context["can_write"] = can_write
     context["open_alerts"] = unacknowledged_alerts_for_client(actor=actor, client=course.client)
     return render(request, "courses/overview.html", context)
 
