@@ -64,6 +64,10 @@ SVG_SETTINGS: dict[RcKeyType, Any] = {
     "font.sans-serif": ["DejaVu Sans"],
     "font.size": 9.0,
     "axes.unicode_minus": False,
+    # Titles and labels carry text people typed (a practice's instrument title and
+    # band labels, a site's name): print it as written. Read as TeX, "$…$" would
+    # be drawn as a formula, and TeX matplotlib cannot parse raised an error (500).
+    "text.parse_math": False,
 }
 RENDER_LOCK = threading.Lock()
 
