@@ -63,3 +63,6 @@ def sign_in_as_demo_staff(page: Page, live_server: LiveServer, full_name: str) -
     page.locator('input[name="code"]').fill(demo_code(person.email))
     page.get_by_role("button", name=SIGN_IN_BUTTON).click()
     expect(page).to_have_url(f"{live_server.url}{person.home}")
+    # The URL changes as soon as the new page starts to arrive; its script (which,
+    # for one, submits the practice switcher on change) runs only once it has loaded.
+    page.wait_for_load_state("load")

@@ -24,16 +24,13 @@ from openipt.accounts.models import User
 from openipt.appointments.models import Appointment, AppointmentChangeRequest
 from openipt.appointments.services import appointment_create, appointment_mark_held
 from tests.browser.conftest import PageWatch, Viewport
+from tests.browser.layout import sideways_overflow
 from tests.browser.test_circle import forgive_refused_page
 from tests.browser.test_login import SIGN_IN_BUTTON, fresh_totp_code, submit_password
 from tests.factories import TEST_PASSWORD
 from tests.world import World, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SIDEWAYS_OVERFLOW_JS = (
-    "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-)
 
 
 @pytest.fixture
@@ -90,7 +87,7 @@ def _sign_in_client(page: Page, live_server: LiveServer, user: User) -> None:
 
 
 def _fits(page: Page) -> None:
-    assert page.evaluate(SIDEWAYS_OVERFLOW_JS) <= 0, "the page scrolls sideways"
+    assert sideways_overflow(page) <= 0, "the page scrolls sideways"
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])

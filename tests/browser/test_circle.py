@@ -20,15 +20,13 @@ from pytest_django.live_server_helper import LiveServer
 
 from openipt.courses.models import CircleVersion, InventoryPerson, LifeEvent
 from tests.browser.conftest import PageWatch, Viewport
+from tests.browser.layout import sideways_overflow
 from tests.factories import TEST_PASSWORD
 from tests.world import World, build_world, current_totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SIGN_IN_BUTTON = re.compile(r"sign in", re.IGNORECASE)
-SIDEWAYS_OVERFLOW_JS = (
-    "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-)
 
 
 @pytest.fixture
@@ -53,7 +51,7 @@ def sign_in_clinician(page: Page, live_server: LiveServer, world: World) -> None
 
 
 def assert_no_sideways_scroll(page: Page, label: str) -> None:
-    overflow = int(page.evaluate(SIDEWAYS_OVERFLOW_JS))
+    overflow = sideways_overflow(page)
     assert overflow == 0, f"{label}: the page is {overflow}px wider than the viewport"
 
 

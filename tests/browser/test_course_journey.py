@@ -47,6 +47,7 @@ from openipt.courses.models import (
 )
 from openipt.protocol.phases import Phase
 from tests.browser.demo_helpers import sign_in_as_demo_staff
+from tests.browser.layout import sideways_overflow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -63,9 +64,6 @@ NEW_ROLE = "Living at home, working at the warehouse"
 GOAL = "See a friend outside work every week"
 EXPERIMENT = "Message Kai and suggest a call at the weekend."
 WARNING_SIGNS = "Staying in my room after work; not answering Kai or Mum."
-SIDEWAYS_OVERFLOW_JS = (
-    "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-)
 
 
 def _days(n: int) -> datetime.timedelta:
@@ -87,7 +85,7 @@ class Journey:
 
     def screenshot(self, label: str) -> None:
         self.snap(self.page, label)
-        overflow = int(self.page.evaluate(SIDEWAYS_OVERFLOW_JS))
+        overflow = sideways_overflow(self.page)
         assert overflow == 0, f"{label}: the page is {overflow}px wider than the viewport"
 
     @property

@@ -12,6 +12,7 @@ from pytest_django.live_server_helper import LiveServer
 from openipt.core.management.commands.seed_demo import NORTHFIELD, RIVERSIDE
 from tests.browser.conftest import Viewport
 from tests.browser.demo_helpers import sign_in_as_demo_staff
+from tests.browser.layout import sideways_overflow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,18 +21,6 @@ def sign_in_as_supervisor(page: Page, live_server: LiveServer) -> None:
     """Sign in as the demo supervisor who works in both practices."""
     sign_in_as_demo_staff(page, live_server, "Sofia Lindqvist")
     page.goto(f"{live_server.url}/clients/")
-
-
-# Against the layout viewport (clientWidth), not window.innerWidth: a mobile
-# browser widens innerWidth to fit content that is too wide.
-SIDEWAYS_OVERFLOW_JS = (
-    "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-)
-
-
-def sideways_overflow(page: Page) -> int:
-    """How many CSS pixels the page is wider than the viewport (0: no sideways scrolling)."""
-    return int(page.evaluate(SIDEWAYS_OVERFLOW_JS))
 
 
 @pytest.mark.usefixtures("demo")

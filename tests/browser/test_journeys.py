@@ -24,6 +24,7 @@ from pytest_django.live_server_helper import LiveServer
 from openipt.accounts.models import Invitation, InvitationStatus, User
 from openipt.practice.models import CareTeamMember, Client, ClientStatus, Membership, Role
 from tests.browser.conftest import PageWatch, Viewport
+from tests.browser.layout import sideways_overflow
 from tests.factories import TEST_PASSWORD
 from tests.world import TOTP_SECRET, World, build_world
 
@@ -44,9 +45,6 @@ def world() -> World:
 
 # Against the layout viewport (clientWidth): a mobile browser widens innerWidth
 # to fit content that is too wide.
-SIDEWAYS_OVERFLOW_JS = (
-    "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-)
 
 
 @pytest.fixture
@@ -55,7 +53,7 @@ def snap(screenshot: Callable[[Page, str], Path]) -> Callable[[Page, str], None]
 
     def take(page: Page, label: str) -> None:
         screenshot(page, label)
-        overflow = int(page.evaluate(SIDEWAYS_OVERFLOW_JS))
+        overflow = sideways_overflow(page)
         assert overflow == 0, f"{label}: the page is {overflow}px wider than the viewport"
 
     return take

@@ -28,15 +28,13 @@ from openipt.measures.services import measure_request_create
 from openipt.messaging.services.messages import message_send
 from openipt.safety.services.plans import PlanSections, safety_plan_save
 from tests.browser.conftest import Viewport, axe_violations
+from tests.browser.layout import sideways_overflow
 from tests.factories import TEST_PASSWORD
 from tests.portal.helpers import build_plan
 from tests.world import World, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SIDEWAYS_OVERFLOW_JS = (
-    "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-)
 # The innermost elements that stick out on the right, to say what to fix.
 OVERFLOWING_JS = """() => {
   const limit = document.documentElement.clientWidth;
@@ -153,7 +151,7 @@ def test_every_portal_page_passes_axe_and_reads_at_double_text_size(
         problems.extend(f"{name}: {v}" for v in axe_violations(page, axe_source))
         screenshot(page, name)
         page.evaluate(DOUBLE_TEXT_JS)
-        overflow = int(page.evaluate(SIDEWAYS_OVERFLOW_JS))
+        overflow = sideways_overflow(page)
         if overflow > 0:
             culprits = ", ".join(page.evaluate(OVERFLOWING_JS))
             problems.append(f"{name}: {overflow}px too wide at 200 % text ({culprits})")

@@ -22,6 +22,7 @@ from openipt.courses.models import Experiment, NoteDraft, ProcessNote, Session
 from openipt.courses.state import course_state
 from openipt.protocol.engine import agenda_for
 from tests.browser.conftest import Viewport
+from tests.browser.layout import sideways_overflow
 from tests.browser.test_login import SIGN_IN_BUTTON, fresh_totp_code, submit_password
 from tests.factories import TEST_PASSWORD
 from tests.world import World, build_world
@@ -29,9 +30,6 @@ from tests.world import World, build_world
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PROCESS_NOTE = "I noticed I wanted to reassure her instead of staying with the anger."
-SIDEWAYS_OVERFLOW_JS = (
-    "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-)
 
 
 @pytest.fixture
@@ -49,7 +47,7 @@ def sign_in_as_clinician(page: Page, live_server: LiveServer, world: World) -> N
 
 
 def no_sideways_scroll(page: Page, label: str) -> None:
-    overflow = int(page.evaluate(SIDEWAYS_OVERFLOW_JS))
+    overflow = sideways_overflow(page)
     assert overflow == 0, f"{label}: the page is {overflow}px wider than the viewport"
 
 
