@@ -8,6 +8,7 @@ everyone else gets the same 404 as for a missing id.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -246,40 +247,63 @@ def _writable_member(request: HttpRequest, public_id: str) -> GroupMember:
     return member
 
 
+def _save_member_record(
+    request: HttpRequest,
+    member: GroupMember,
+    form: Form,
+    save: Callable[[dict[str, Any]], object],
+    saved_message: str,
+) -> tuple[int, HttpResponse | None]:
+    """Validate a versioned form of the member's record and save it with `save`.
+
+    Returns (status, redirect): the redirect when saved; else 422 for bad input or
+    409 when someone saved first, with what was typed kept in the form either way.
+    """
+    if not form.is_valid():
+        return UNPROCESSABLE, None
+    try:
+        save(form.cleaned_data)
+    except StaleMemberEdit as exc:
+        form.add_error(None, exc.messages[0])
+        # Offer the newest version so that a deliberate second save can succeed.
+        refreshed = request.POST.copy()
+        refreshed["version"] = str(GroupMember.objects.get(pk=member.pk).version)
+        form.data = refreshed
+        return 409, None
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return UNPROCESSABLE, None
+    messages.success(request, saved_message)
+    return 200, redirect("groups:member_detail", public_id=member.public_id)
+
+
 @login_required
 def member_pre_group(request: HttpRequest, public_id: str) -> HttpResponse:
     """Record or correct the pre-group individual session."""
     actor = actor_of(request)
     member = _writable_member(request, public_id)
+    labels = member.practice.problem_area_labels or None
     status = 200
     if request.method == "POST":
-        form = PreGroupForm(request.POST, area_labels=member.practice.problem_area_labels or None)
-        status = UNPROCESSABLE
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                member_pre_group_record(
-                    actor=actor,
-                    member=member,
-                    held_at=data["held_at"],
-                    symptoms=data["symptoms"],
-                    onset=data["onset"],
-                    hopes=data["hopes"],
-                    problem_area=data["problem_area"],
-                    version=data["version"],
-                )
-            except StaleMemberEdit as exc:
-                status = 409
-                form.add_error(None, exc.messages[0])
-                # Offer the newest version so that a deliberate second save can succeed.
-                refreshed = request.POST.copy()
-                refreshed["version"] = str(GroupMember.objects.get(pk=member.pk).version)
-                form.data = refreshed
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, "The pre-group session is saved.")
-                return redirect("groups:member_detail", public_id=member.public_id)
+        form = PreGroupForm(request.POST, area_labels=labels)
+
+        def save(data: dict[str, Any]) -> object:
+            return member_pre_group_record(
+                actor=actor,
+                member=member,
+                held_at=data["held_at"],
+                symptoms=data["symptoms"],
+                onset=data["onset"],
+                hopes=data["hopes"],
+                problem_area=data["problem_area"],
+                version=data["version"],
+            )
+
+        status, saved = _save_member_record(
+            request, member, form, save, "The pre-group session is saved."
+        )
+        if saved is not None:
+            return saved
     else:
         form = PreGroupForm(
             initial={
@@ -290,16 +314,9 @@ def member_pre_group(request: HttpRequest, public_id: str) -> HttpResponse:
                 "problem_area": member.problem_area,
                 "version": member.version,
             },
-            area_labels=member.practice.problem_area_labels or None,
+            area_labels=labels,
         )
-    record(
-        actor=actor,
-        action=AuditAction.VIEW,
-        object_type="group_member_pre_group",
-        object_public_id=member.public_id,
-        practice=member.practice,
-        subject_client_public_id=member.client.public_id,
-    )
+    _audit_view(request, "group_member_pre_group", member.public_id, member.client, member.practice)
     return render(
         request,
         "groups/pre_group_form.html",
@@ -317,34 +334,25 @@ def member_caregiver_session(request: HttpRequest, public_id: str) -> HttpRespon
     """
     actor = actor_of(request)
     member = _writable_member(request, public_id)
-    offered = member.programme.caregiver_session
     status = 200
     if request.method == "POST":
         form = CaregiverSessionForm(request.POST)
-        status = UNPROCESSABLE
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                member_caregiver_session_record(
-                    actor=actor,
-                    member=member,
-                    held_at=data["held_at"],
-                    who_came=data["who_came"],
-                    notes=data["notes"],
-                    version=data["version"],
-                )
-            except StaleMemberEdit as exc:
-                status = 409
-                form.add_error(None, exc.messages[0])
-                # Offer the newest version so that a deliberate second save can succeed.
-                refreshed = request.POST.copy()
-                refreshed["version"] = str(GroupMember.objects.get(pk=member.pk).version)
-                form.data = refreshed
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, "The caregiver session is saved.")
-                return redirect("groups:member_detail", public_id=member.public_id)
+
+        def save(data: dict[str, Any]) -> object:
+            return member_caregiver_session_record(
+                actor=actor,
+                member=member,
+                held_at=data["held_at"],
+                who_came=data["who_came"],
+                notes=data["notes"],
+                version=data["version"],
+            )
+
+        status, saved = _save_member_record(
+            request, member, form, save, "The caregiver session is saved."
+        )
+        if saved is not None:
+            return saved
     else:
         form = CaregiverSessionForm(
             initial={
@@ -354,18 +362,22 @@ def member_caregiver_session(request: HttpRequest, public_id: str) -> HttpRespon
                 "version": member.version,
             }
         )
-    record(
-        actor=actor,
-        action=AuditAction.VIEW,
-        object_type="group_member_caregiver_session",
-        object_public_id=member.public_id,
-        practice=member.practice,
-        subject_client_public_id=member.client.public_id,
+    _audit_view(
+        request,
+        "group_member_caregiver_session",
+        member.public_id,
+        member.client,
+        member.practice,
     )
     return render(
         request,
         "groups/caregiver_session_form.html",
-        {"form": form, "member": member, "client": member.client, "offered": offered},
+        {
+            "form": form,
+            "member": member,
+            "client": member.client,
+            "offered": member.programme.caregiver_session,
+        },
         status=status,
     )
 
