@@ -60,6 +60,26 @@ class CourseStartForm(forms.Form):
             raise forms.ValidationError("The start date is more than a year away.")
         return value
 
+    def course_start_arguments(self) -> dict[str, Any]:
+        """The validated values as `course_start` takes them (the page and the API)."""
+        data = self.cleaned_data
+        return {
+            "variant_code": data["variant"],
+            **{
+                name: data[name]
+                for name in (
+                    "planned_sessions",
+                    "frequency",
+                    "session_minutes",
+                    "start_date",
+                    "initial_last",
+                    "middle_last",
+                    "expected_delivery_date",
+                    "delivery_date",
+                )
+            },
+        }
+
 
 class PlanForm(forms.Form):
     planned_sessions = forms.IntegerField(

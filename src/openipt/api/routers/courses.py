@@ -227,19 +227,8 @@ def course_create(request: HttpRequest, payload: CourseCreateIn) -> Status[Cours
     ):
         raise PermissionDenied
     form = validated(CourseStartForm(form_data(payload.model_dump(exclude={"client_id"}))))
-    data = form.cleaned_data
     course = course_services.course_start(
-        actor=actor,
-        client=client,
-        variant_code=data["variant"],
-        planned_sessions=data["planned_sessions"],
-        frequency=data["frequency"],
-        session_minutes=data["session_minutes"],
-        start_date=data["start_date"],
-        initial_last=data["initial_last"],
-        middle_last=data["middle_last"],
-        expected_delivery_date=data["expected_delivery_date"],
-        delivery_date=data["delivery_date"],
+        actor=actor, client=client, **form.course_start_arguments()
     )
     return Status(201, _detail(request, course))
 

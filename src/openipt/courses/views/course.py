@@ -204,20 +204,9 @@ def course_start(request: HttpRequest, client_id: UUID) -> HttpResponse:
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            data = form.cleaned_data
             try:
                 course = course_services.course_start(
-                    actor=actor,
-                    client=client,
-                    variant_code=data["variant"],
-                    planned_sessions=data["planned_sessions"],
-                    frequency=data["frequency"],
-                    session_minutes=data["session_minutes"],
-                    start_date=data["start_date"],
-                    initial_last=data["initial_last"],
-                    middle_last=data["middle_last"],
-                    expected_delivery_date=data["expected_delivery_date"],
-                    delivery_date=data["delivery_date"],
+                    actor=actor, client=client, **form.course_start_arguments()
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
