@@ -28,8 +28,10 @@ RISKY_PHQ9 = {f"phq9-{n}": 1 for n in range(1, 9)} | {"phq9-9": 1}
 
 def _more_clients_with_courses(world: World) -> None:
     for _ in range(5):
-        client = ClientFactory(practice=world.practice_a)
-        CareTeamMemberFactory(client=client, user=world.clinician, role=CareTeamRole.CLINICIAN)
+        client = ClientFactory.create(practice=world.practice_a)
+        CareTeamMemberFactory.create(
+            client=client, user=world.clinician, role=CareTeamRole.CLINICIAN
+        )
         course_start(
             actor=world.clinician,
             client=client,
